@@ -1,0 +1,41 @@
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+#include "whippet/admin.h"
+#include "whippet/consumer.h"
+#include "whippet/producer.h"
+
+namespace whippet {
+
+// Everything a Whippet process can be configured with. Every field has the
+// documented default of its options struct; a YAML file overrides what it
+// names, and environment variables override the file:
+//   WHIPPET_BROKERS, WHIPPET_CLIENT_ID, WHIPPET_GROUP_ID,
+//   WHIPPET_INITIAL_OFFSET (earliest|latest), WHIPPET_WORKER_THREADS.
+//
+// YAML shape (all keys optional):
+//   cluster:  { brokers: "h:9092", client_id: svc, request_timeout_ms: 10000,
+//               librdkafka: { "socket.keepalive.enable": "true" } }
+//   producer: { acks: all|leader|none, idempotence: true, delivery_timeout_ms: 120000,
+//               linger_ms: 5, max_record_bytes: 1000000, compression: none|gzip|snappy|lz4|zstd }
+//   consumer: { group_id: g, topics: [a, b], topic_pattern: "re", initial_offset: latest,
+//               worker_threads: 4, max_queued_records_per_partition: 1000,
+//               commit_interval_ms: 1000, drain_timeout_ms: 10000,
+//               assignment_strategy: cooperative-sticky|range|roundrobin }
+struct WhippetConfig {
+  ClusterOptions cluster;
+  ProducerOptions producer;
+  ConsumerOptions consumer;
+  AdminOptions admin;
+};
+
+// Throws whippet::Error (kInvalidConfig) naming the file, key and problem.
+WhippetConfig load_config(const std::filesystem::path& yaml_file);
+WhippetConfig parse_config(std::string_view yaml_text);
+
+// Applies the WHIPPET_* environment variables on top of `config`.
+void apply_environment(WhippetConfig& config);
+
+}  // namespace whippet

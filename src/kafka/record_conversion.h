@@ -1,0 +1,20 @@
+#pragma once
+
+// Conversions between Whippet's records and librdkafka's messages.
+
+#include "kafka/handles.h"
+#include "whippet/record.h"
+
+namespace whippet::kafka {
+
+// Copies a consumed message (its topic, partition, offset, timestamp, key,
+// value and every header, in order) into a Record.
+Record to_record(const rd_kafka_message_t& message);
+
+// A header list librdkafka can take ownership of (with repeated keys kept).
+HeadersHandle to_kafka_headers(const Headers& headers);
+
+Timestamp from_milliseconds(int64_t epoch_milliseconds);
+int64_t to_milliseconds(Timestamp timestamp);
+
+}  // namespace whippet::kafka
