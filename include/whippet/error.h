@@ -30,6 +30,18 @@ struct ErrorContext {
   std::string topic;
   std::optional<int32_t> partition;
   std::string group;
+
+  static ErrorContext of_topic(std::string topic, std::optional<int32_t> partition = {}) {
+    ErrorContext context;
+    context.topic = std::move(topic);
+    context.partition = partition;
+    return context;
+  }
+  static ErrorContext of_group(std::string group) {
+    ErrorContext context;
+    context.group = std::move(group);
+    return context;
+  }
 };
 
 // The one exception type of the SDK. It says what failed, what it concerns,

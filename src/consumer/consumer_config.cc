@@ -1,0 +1,67 @@
+#include "consumer/consumer_config.h"
+
+#include <regex>
+
+namespace whippet::consumer {
+namespace {
+
+std::string assignment_strategy_name(AssignmentStrategy strategy) {
+  switch (strategy) {
+    case AssignmentStrategy::kCooperativeSticky:
+      return "cooperative-sticky";
+    case AssignmentStrategy::kRange:
+      return "range";
+    case AssignmentStrategy::kRoundRobin:
+      return "roundrobin";
+  }
+  return "cooperative-sticky";
+}
+
+}  // namespace
+
+kafka::Properties consumer_properties(const ConsumerOptions& options,
+                                      const ResolvedCluster& cluster) {
+  auto properties = kafka::cluster_properties(cluster, options.cluster);
+  properties["group.id"] = options.group_id;
+  properties["enable.auto.commit"] = "false";
+  properties["enable.auto.offset.store"] = "false";
+  properties["enable.partition.eof"] = "false";
+  // Only used when a committed offset has fallen out of retention; first
+  // assignments get an explicit, committed starting position instead.
+  properties["auto.offset.reset"] =
+      options.initial_offset == InitialOffset::kEarliest ? "earliest" : "latest";
+  properties["session.timeout.ms"] = std::to_string(options.session_timeout.count());
+  properties["max.poll.interval.ms"] = std::to_string(options.max_poll_interval.count());
+  properties["partition.assignment.strategy"] =
+      assignment_strategy_name(options.assignment_strategy);
+  properties["allow.auto.create.topics"] = "false";
+  return properties;
+}
+
+void validate(const ConsumerOptions& options) {
+  if (options.group_id.empty()) {
+    throw Error(ErrorCode::kInvalidArgument, "consumer needs a group_id");
+  }
+  if (options.topics.empty() == options.topic_pattern.empty()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "consumer of group " + options.group_id +
+                    " needs either topics or a topic_pattern, not both and not neither");
+  }
+  if (!options.topic_pattern.empty()) {
+    try {
+      std::regex check(options.topic_pattern);
+    } catch (const std::regex_error& error) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "topic_pattern '" + options.topic_pattern + "' is not a valid regex: " +
+                      error.what());
+    }
+  }
+  if (options.max_queued_records_per_partition == 0) {
+    throw Error(ErrorCode::kInvalidArgument, "max_queued_records_per_partition must be at least 1");
+  }
+  if (options.commit_interval.count() <= 0) {
+    throw Error(ErrorCode::kInvalidArgument, "commit_interval must be positive");
+  }
+}
+
+}  // namespace whippet::consumer

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "consumer/consumer_counters.h"
+#include "consumer/dispatch_strategy.h"
+#include "consumer/partition_state.h"
+#include "consumer/worker_pool.h"
+#include "kafka/handles.h"
+#include "whippet/consumer.h"
+
+namespace whippet::consumer {
+
+// The heart of the consumer. One poll thread owns the librdkafka handle:
+// polling, dispatch, pause and resume, seeks, commits and the rebalance
+// callback all run on it, so none of them needs a lock around the handle.
+class ConsumerEngine {
+ public:
+  ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster, Handler handler);
+  ~ConsumerEngine();
+  ConsumerEngine(const ConsumerEngine&) = delete;
+  ConsumerEngine& operator=(const ConsumerEngine&) = delete;
+
+  void close(std::chrono::milliseconds timeout);
+
+  bool failed() const;
+  std::string error() const;
+  ConsumerStats stats() const;
+  bool wait_for_assignment(std::chrono::milliseconds timeout) const;
+
+ private:
+  using PartitionMap = std::map<TopicPartition, std::shared_ptr<PartitionState>>;
+
+  void run();
+  void poll_once();
+  void handle_message(const rd_kafka_message_t& message);
+  void pause_and_rewind(PartitionState& partition, int64_t offset);
+  void resume_ready_partitions();
+  void commit(bool force);
+  void commit_partitions(const std::vector<std::shared_ptr<PartitionState>>& partitions);
+
+  static void rebalance_trampoline(rd_kafka_t* handle, rd_kafka_resp_err_t err,
+                                   rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  void assign(rd_kafka_topic_partition_list_t* partitions);
+  void revoke(rd_kafka_topic_partition_list_t* partitions);
+  void set_starting_positions(rd_kafka_topic_partition_list_t* partitions);
+  void fail(const std::string& reason);
+  void wake();
+  void publish_assignment();
+
+  const ConsumerOptions options_;
+  const ResolvedCluster cluster_;
+  ConsumerCounters counters_;
+
+  kafka::KafkaHandle handle_;
+  kafka::QueueHandle consumer_queue_;  // to wake the poll thread
+  std::mutex wake_mutex_;              // guards consumer_queue_ use from workers
+
+  std::unique_ptr<DispatchStrategy> strategy_;
+  std::unique_ptr<WorkerPool> workers_;
+
+  // Poll thread only.
+  PartitionMap partitions_;
+  uint64_t next_epoch_ = 1;
+  bool cooperative_ = false;
+  std::chrono::steady_clock::time_point next_commit_;
+
+  std::atomic<std::chrono::milliseconds> drain_timeout_;  // shortened by close()
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> resume_check_wanted_{false};
+  std::thread poll_thread_;
+
+  mutable std::mutex state_mutex_;  // guards the fields below
+  mutable std::condition_variable assignment_changed_;
+  std::vector<TopicPartition> assignment_;
+  std::string error_;
+  bool failed_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace whippet::consumer

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+namespace whippet::consumer {
+
+// Tracks one partition's records from dispatch to completion. Completions
+// may arrive in any order; the committable position is the end of the
+// contiguous completed prefix. Offsets need not be consecutive (compaction
+// and transaction markers leave holes), so positions come from the offsets
+// actually dispatched. Not thread-safe: PartitionState guards it.
+class OffsetTracker {
+ public:
+  // `start_position` is where consumption of the partition starts (the
+  // offset that would be committed if nothing were ever dispatched).
+  explicit OffsetTracker(int64_t start_position) : position_(start_position) {}
+
+  // Offsets must be dispatched in increasing order.
+  void track(int64_t offset);
+
+  // Returns false if the offset was never tracked or already completed.
+  bool complete(int64_t offset);
+
+  // The next offset a new owner should start from: everything below it has
+  // completed.
+  int64_t committable_position() const { return position_; }
+
+  // Tracked offsets not yet completed.
+  std::size_t pending() const { return pending_; }
+
+  // Completed offsets above the committable position, in increasing order.
+  std::vector<int64_t> completed_above_position() const;
+
+ private:
+  struct Entry {
+    int64_t offset;
+    bool done;
+  };
+  std::deque<Entry> window_;  // increasing offsets, front not done
+  int64_t position_;
+  std::size_t pending_ = 0;
+};
+
+}  // namespace whippet::consumer

@@ -1,0 +1,213 @@
+// The consumer engine against the embedded (mock) cluster: fast and
+// deterministic, no broker needed.
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/test_cluster.h"
+#include "whippet/admin.h"
+#include "whippet/consumer.h"
+#include "whippet/embedded_cluster.h"
+
+namespace whippet {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::HandledRecords;
+using testing::produce_numbered;
+using testing::unique_name;
+
+class ConsumerEmbeddedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_options_.brokers = cluster_.bootstrap_servers();
+    topic_ = unique_name("orders");
+    cluster_.create_topic(topic_, kPartitions);
+  }
+
+  ConsumerOptions options(const std::string& group) const {
+    ConsumerOptions options;
+    options.cluster = cluster_options_;
+    options.group_id = group;
+    options.topics = {topic_};
+    options.initial_offset = InitialOffset::kEarliest;
+    options.commit_interval = 100ms;
+    options.session_timeout = 6000ms;
+    return options;
+  }
+
+  std::map<int32_t, std::optional<int64_t>> committed(const std::string& group) const {
+    AdminOptions admin_options;
+    admin_options.cluster = cluster_options_;
+    AdminClient admin(admin_options);
+    std::map<int32_t, std::optional<int64_t>> result;
+    for (const auto& lag : admin.group_lag(group, {topic_})) {
+      result[lag.topic_partition.partition] = lag.committed_offset;
+    }
+    return result;
+  }
+
+  static constexpr int kPartitions = 4;
+  EmbeddedCluster cluster_{EmbeddedCluster::Options{}};
+  ClusterOptions cluster_options_;
+  std::string topic_;
+};
+
+TEST_F(ConsumerEmbeddedTest, HandlesEveryRecordInPartitionOrderAndCommitsTheEnd) {
+  constexpr int kRecords = 2000;
+  produce_numbered(cluster_options_, topic_, kRecords, kPartitions);
+  HandledRecords handled;
+  const auto group = unique_name("group");
+  {
+    Consumer consumer(options(group), [&](const Record& record) { handled.add(record); });
+    ASSERT_TRUE(handled.wait_for_count(kRecords, 30s)) << handled.count() << " handled";
+    consumer.close(5s);
+  }
+  EXPECT_EQ(handled.count(), static_cast<std::size_t>(kRecords));
+  for (const auto& [partition, offsets] : handled.by_partition()) {
+    ASSERT_EQ(offsets.size(), static_cast<std::size_t>(kRecords / kPartitions));
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
+    }
+  }
+  for (const auto& [partition, offset] : committed(group)) {
+    EXPECT_EQ(offset, kRecords / kPartitions) << "partition " << partition;
+  }
+}
+
+TEST_F(ConsumerEmbeddedTest, BackPressurePausesAndLosesNothing) {
+  constexpr int kRecords = 400;
+  produce_numbered(cluster_options_, topic_, kRecords, kPartitions);
+  auto consumer_options = options(unique_name("group"));
+  consumer_options.max_queued_records_per_partition = 8;
+  consumer_options.worker_threads = 2;
+  HandledRecords handled;
+  Consumer consumer(consumer_options, [&](const Record& record) {
+    std::this_thread::sleep_for(1ms);
+    handled.add(record);
+  });
+  ASSERT_TRUE(handled.wait_for_count(kRecords, 30s)) << handled.count() << " handled";
+  EXPECT_GT(consumer.stats().pauses, 0u) << "the queue bound never paused a partition";
+  for (const auto& [partition, offsets] : handled.by_partition()) {
+    ASSERT_EQ(offsets.size(), static_cast<std::size_t>(kRecords / kPartitions));
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
+    }
+  }
+}
+
+TEST_F(ConsumerEmbeddedTest, LatestCommitsItsStartSoARestartMissesNothing) {
+  const auto group = unique_name("group");
+  produce_numbered(cluster_options_, topic_, 40, kPartitions);  // before: skipped by latest
+  auto latest = options(group);
+  latest.initial_offset = InitialOffset::kLatest;
+  {
+    Consumer consumer(latest, [](const Record&) {});
+    ASSERT_TRUE(consumer.wait_for_assignment(20s));
+    for (const auto& [partition, offset] : committed(group)) {
+      EXPECT_EQ(offset, 10) << "start position of partition " << partition << " not committed";
+    }
+    consumer.close(5s);
+  }
+  // Produced while no member runs: a `latest` restart must still see them.
+  produce_numbered(cluster_options_, topic_, 8, kPartitions);
+  HandledRecords handled;
+  Consumer consumer(latest, [&](const Record& record) { handled.add(record); });
+  ASSERT_TRUE(handled.wait_for_count(8, 20s)) << handled.count() << " handled";
+  for (const auto& [partition, offsets] : handled.by_partition()) {
+    EXPECT_EQ(offsets, (std::vector<int64_t>{10, 11})) << "partition " << partition;
+  }
+}
+
+TEST_F(ConsumerEmbeddedTest, AFailingHandlerIsCountedAndDoesNotStallThePartition) {
+  produce_numbered(cluster_options_, topic_, 40, kPartitions);
+  HandledRecords handled;
+  Consumer consumer(options(unique_name("group")), [&](const Record& record) {
+    handled.add(record);
+    if (record.offset == 3) throw std::runtime_error("poison");
+  });
+  ASSERT_TRUE(handled.wait_for_count(40, 20s));
+  EXPECT_EQ(consumer.stats().handler_failures, static_cast<uint64_t>(kPartitions));
+  EXPECT_EQ(consumer.stats().records_handled, 40u - kPartitions);
+}
+
+TEST_F(ConsumerEmbeddedTest, CloseWaitsForTheRunningHandlerAndCommitsIt) {
+  produce_numbered(cluster_options_, topic_, 4, kPartitions);
+  const auto group = unique_name("group");
+  std::promise<void> started;
+  std::atomic<bool> first{true};
+  auto consumer = std::make_unique<Consumer>(options(group), [&](const Record&) {
+    if (first.exchange(false)) {
+      started.set_value();
+      std::this_thread::sleep_for(500ms);
+    }
+  });
+  ASSERT_EQ(started.get_future().wait_for(20s), std::future_status::ready);
+  consumer->close(5s);
+  for (const auto& [partition, offset] : committed(group)) {
+    EXPECT_EQ(offset, 1) << "partition " << partition;
+  }
+}
+
+TEST_F(ConsumerEmbeddedTest, APartitionThatDoesNotDrainInTimeCommitsNothingMore) {
+  produce_numbered(cluster_options_, topic_, kPartitions, kPartitions);
+  const auto group = unique_name("group");
+  auto consumer_options = options(group);
+  consumer_options.drain_timeout = 200ms;
+  consumer_options.commit_interval = 60s;  // only the revoke commits
+  std::promise<int32_t> stuck_partition;
+  std::atomic<bool> first{true};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  HandledRecords handled;
+  auto consumer = std::make_unique<Consumer>(consumer_options, [&](const Record& record) {
+    if (first.exchange(false)) {
+      stuck_partition.set_value(record.partition);
+      released.wait();
+    }
+    handled.add(record);
+  });
+  auto stuck = stuck_partition.get_future();
+  ASSERT_EQ(stuck.wait_for(20s), std::future_status::ready);
+  ASSERT_TRUE(handled.wait_for_count(kPartitions - 1, 20s));
+  std::thread closer([&] { consumer->close(200ms); });
+  // close() must give up on the stuck partition after the drain timeout;
+  // the handler is released afterwards so the worker can finish.
+  std::this_thread::sleep_for(1s);
+  release.set_value();
+  closer.join();
+  const auto stuck_id = stuck.get();
+  for (const auto& [partition, offset] : committed(group)) {
+    if (partition == stuck_id) {
+      EXPECT_EQ(offset, 0) << "the stuck record was committed";
+    } else {
+      EXPECT_EQ(offset, 1) << "partition " << partition;
+    }
+  }
+}
+
+TEST(ConsumerValidationTest, RejectsOptionsWithoutGroupOrTopics) {
+  ConsumerOptions options;
+  options.cluster.brokers = "127.0.0.1:1";
+  options.topics = {"t"};
+  try {
+    Consumer consumer(options, [](const Record&) {});
+    FAIL() << "a consumer without group was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(error.what()).find("group_id"), std::string::npos);
+  }
+  options.group_id = "g";
+  options.topic_pattern = "orders-.*";
+  EXPECT_THROW(Consumer(options, [](const Record&) {}), Error);
+  options.topics.clear();
+  options.topic_pattern = "orders-(";
+  EXPECT_THROW(Consumer(options, [](const Record&) {}), Error);
+}
+
+}  // namespace
+}  // namespace whippet
