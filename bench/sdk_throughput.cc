@@ -1,0 +1,247 @@
+// Producer and consumer throughput through Whippet against raw librdkafka
+// with the same properties, in the same run, on the same broker.
+//
+//   bench/sdk_throughput --brokers 127.0.0.1:9092 [--records 1000000] [--size 100]
+//                        [--partitions 8] [--rounds 2]
+//
+// Each side runs `rounds` times, alternating, and the best round of each
+// counts, so that a burst of noise on a shared machine hurts neither.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "consumer/consumer_config.h"
+#include "kafka/client_config.h"
+#include "kafka/handles.h"
+#include "producer/producer_config.h"
+#include "whippet/admin.h"
+#include "whippet/consumer.h"
+#include "whippet/producer.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Settings {
+  std::string brokers;
+  int records = 1000000;
+  int size = 100;
+  int partitions = 8;
+  int rounds = 2;
+};
+
+Settings parse(int argc, char** argv) {
+  Settings settings;
+  if (const char* brokers = std::getenv("WHIPPET_BROKERS")) settings.brokers = brokers;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string name = argv[i];
+    const std::string value = argv[i + 1];
+    if (name == "--brokers") settings.brokers = value;
+    else if (name == "--records") settings.records = std::stoi(value);
+    else if (name == "--size") settings.size = std::stoi(value);
+    else if (name == "--partitions") settings.partitions = std::stoi(value);
+    else if (name == "--rounds") settings.rounds = std::stoi(value);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", name.c_str());
+      std::exit(2);
+    }
+  }
+  if (settings.brokers.empty()) {
+    std::fprintf(stderr,
+                 "usage: sdk_throughput --brokers HOST:PORT [--records N] [--size BYTES] "
+                 "[--partitions N] [--rounds N]\n"
+                 "A real broker is needed: export WHIPPET_BROKERS=$(scripts/kafka start bench)\n");
+    std::exit(2);
+  }
+  return settings;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+whippet::ClusterOptions cluster_of(const Settings& settings) {
+  whippet::ClusterOptions cluster;
+  cluster.brokers = settings.brokers;
+  cluster.client_id = "whippet-bench";
+  return cluster;
+}
+
+std::string create_topic(const Settings& settings, const std::string& prefix) {
+  whippet::AdminOptions options;
+  options.cluster = cluster_of(settings);
+  whippet::AdminClient admin(options);
+  const auto name = fmt::format("{}-{}", prefix, Clock::now().time_since_epoch().count());
+  admin.create_topic({name, settings.partitions, 1, {}});
+  return name;
+}
+
+// --- producers ---------------------------------------------------------------
+
+void raw_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+  if (message->err) static_cast<std::atomic<int>*>(opaque)->fetch_add(1);
+}
+
+double raw_produce(const Settings& settings, const std::string& topic) {
+  whippet::ProducerOptions options;
+  options.cluster = cluster_of(settings);
+  const whippet::ResolvedCluster cluster{settings.brokers, nullptr};
+  auto conf = whippet::kafka::build_conf(whippet::producer::producer_properties(cluster, options), {});
+  std::atomic<int> failures{0};
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &raw_delivery);
+  rd_kafka_conf_set_opaque(conf.get(), &failures);
+  auto handle = whippet::kafka::create_client(RD_KAFKA_PRODUCER, std::move(conf));
+  const std::string value(static_cast<std::size_t>(settings.size), 'x');
+  const auto start = Clock::now();
+  for (int i = 0; i < settings.records; ++i) {
+    const auto key = std::to_string(i);
+    for (;;) {
+      const auto err = rd_kafka_producev(
+          handle.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+          RD_KAFKA_V_KEY(key.data(), key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
+      rd_kafka_poll(handle.get(), 10);  // serve delivery reports to make room
+    }
+    rd_kafka_poll(handle.get(), 0);
+  }
+  rd_kafka_flush(handle.get(), 120000);
+  const double elapsed = seconds_since(start);
+  if (failures.load() > 0) std::fprintf(stderr, "raw producer: %d failures\n", failures.load());
+  return settings.records / elapsed;
+}
+
+double whippet_produce(const Settings& settings, const std::string& topic) {
+  whippet::ProducerOptions options;
+  options.cluster = cluster_of(settings);
+  whippet::Producer producer(options);
+  std::atomic<int> failures{0};
+  const std::string value(static_cast<std::size_t>(settings.size), 'x');
+  const auto start = Clock::now();
+  for (int i = 0; i < settings.records; ++i) {
+    whippet::ProducerRecord record;
+    record.topic = topic;
+    record.key = std::to_string(i);
+    record.value = value;
+    producer.send(std::move(record), [&](const whippet::Result<whippet::RecordMetadata>& result) {
+      if (!result.ok()) failures.fetch_add(1);
+    });
+  }
+  producer.flush(std::chrono::seconds(120));
+  const double elapsed = seconds_since(start);
+  if (failures.load() > 0) std::fprintf(stderr, "whippet producer: %d failures\n", failures.load());
+  return settings.records / elapsed;
+}
+
+// --- consumers ---------------------------------------------------------------
+// Both are timed from their first record to their last, so that joining the
+// group does not count.
+
+double raw_consume(const Settings& settings, const std::string& topic, const std::string& group) {
+  whippet::ConsumerOptions options;
+  options.cluster = cluster_of(settings);
+  options.group_id = group;
+  options.topics = {topic};
+  options.initial_offset = whippet::InitialOffset::kEarliest;
+  const whippet::ResolvedCluster cluster{settings.brokers, nullptr};
+  auto properties = whippet::consumer::consumer_properties(options, cluster);
+  properties["enable.auto.commit"] = "true";  // the baseline commits too
+  properties["enable.auto.offset.store"] = "true";
+  properties["auto.commit.interval.ms"] = "1000";
+  auto handle = whippet::kafka::create_client(
+      RD_KAFKA_CONSUMER, whippet::kafka::build_conf(properties, {}));
+  rd_kafka_poll_set_consumer(handle.get());
+  auto subscription = whippet::kafka::make_partition_list(1);
+  rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(handle.get(), subscription.get());
+  int received = 0;
+  std::size_t bytes = 0;
+  Clock::time_point first{};
+  while (received < settings.records) {
+    whippet::kafka::MessageHandle message(rd_kafka_consumer_poll(handle.get(), 1000));
+    if (!message || message->err) continue;
+    if (received == 0) first = Clock::now();
+    bytes += message->len;
+    ++received;
+  }
+  const double elapsed = seconds_since(first);
+  rd_kafka_consumer_close(handle.get());
+  if (bytes == 0) std::fprintf(stderr, "raw consumer read no bytes\n");
+  return settings.records / elapsed;
+}
+
+double whippet_consume(const Settings& settings, const std::string& topic,
+                       const std::string& group) {
+  whippet::ConsumerOptions options;
+  options.cluster = cluster_of(settings);
+  options.group_id = group;
+  options.topics = {topic};
+  options.initial_offset = whippet::InitialOffset::kEarliest;
+  std::mutex mutex;
+  std::condition_variable done;
+  std::atomic<int> received{0};
+  std::atomic<std::size_t> bytes{0};
+  Clock::time_point first{};
+  Clock::time_point last{};
+  whippet::Consumer consumer(options, [&](const whippet::Record& record) {
+    bytes.fetch_add(record.value ? record.value->size() : 0, std::memory_order_relaxed);
+    const int count = received.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (count == 1) {
+      std::lock_guard lock(mutex);
+      first = Clock::now();
+    }
+    if (count == settings.records) {
+      std::lock_guard lock(mutex);
+      last = Clock::now();
+      done.notify_all();
+    }
+  });
+  {
+    std::unique_lock lock(mutex);
+    done.wait(lock, [&] { return last != Clock::time_point{}; });
+  }
+  consumer.close(std::chrono::seconds(10));
+  return settings.records / std::chrono::duration<double>(last - first).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto settings = parse(argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  std::printf("sdk_throughput: %d records of %d bytes, %d partitions, best of %d rounds\n",
+              settings.records, settings.size, settings.partitions, settings.rounds);
+
+  double best_raw_produce = 0, best_whippet_produce = 0;
+  double best_raw_consume = 0, best_whippet_consume = 0;
+  for (int round = 1; round <= settings.rounds; ++round) {
+    const auto raw_topic = create_topic(settings, "bench-raw");
+    const auto whippet_topic = create_topic(settings, "bench-whippet");
+    const double raw_p = raw_produce(settings, raw_topic);
+    const double whippet_p = whippet_produce(settings, whippet_topic);
+    // Both consumers read the same topic, each in a group of its own.
+    const double raw_c = raw_consume(settings, raw_topic, raw_topic + "-raw-group");
+    const double whippet_c = whippet_consume(settings, raw_topic, raw_topic + "-whippet-group");
+    std::printf("round %d: produce raw %.0f/s whippet %.0f/s | consume raw %.0f/s whippet %.0f/s\n",
+                round, raw_p, whippet_p, raw_c, whippet_c);
+    std::fflush(stdout);
+    best_raw_produce = std::max(best_raw_produce, raw_p);
+    best_whippet_produce = std::max(best_whippet_produce, whippet_p);
+    best_raw_consume = std::max(best_raw_consume, raw_c);
+    best_whippet_consume = std::max(best_whippet_consume, whippet_c);
+  }
+  std::printf("producer: raw librdkafka %.0f records/s, whippet %.0f records/s, ratio %.3f\n",
+              best_raw_produce, best_whippet_produce, best_whippet_produce / best_raw_produce);
+  std::printf("consumer: raw librdkafka %.0f records/s, whippet %.0f records/s, ratio %.3f\n",
+              best_raw_consume, best_whippet_consume, best_whippet_consume / best_raw_consume);
+  return 0;
+}

@@ -1,0 +1,149 @@
+// The partition-ordered consumer on a real broker.
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/test_cluster.h"
+#include "whippet/admin.h"
+#include "whippet/consumer.h"
+
+namespace whippet {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::HandledRecords;
+
+ConsumerOptions consumer_options(const std::string& topic, const std::string& group) {
+  ConsumerOptions options;
+  options.cluster = testing::test_cluster_options();
+  options.group_id = group;
+  options.topics = {topic};
+  options.initial_offset = InitialOffset::kEarliest;
+  options.commit_interval = 200ms;
+  options.session_timeout = 6000ms;
+  return options;
+}
+
+void expect_no_loss(const HandledRecords& handled,
+                                  const std::map<int32_t, int64_t>& ends) {
+  for (const auto& [partition, offsets] : handled.by_partition()) {
+    std::set<int64_t> distinct(offsets.begin(), offsets.end());
+    EXPECT_EQ(static_cast<int64_t>(distinct.size()), ends.at(partition))
+        << "partition " << partition << " lost records";
+  }
+}
+
+TEST(ConsumerIntegrationTest, HandlesOneHundredThousandRecordsInPartitionOrder) {
+  WHIPPET_REQUIRE_BROKER();
+  constexpr int kPartitions = 8;
+  constexpr int kRecords = 100000;
+  const auto cluster = testing::test_cluster_options();
+  const auto topic = testing::unique_name("ordered");
+  testing::create_topic(cluster, topic, kPartitions);
+  testing::produce_numbered(cluster, topic, kRecords, kPartitions);
+
+  HandledRecords handled;
+  Consumer consumer(consumer_options(topic, testing::unique_name("group")),
+                    [&](const Record& record) { handled.add(record); });
+  ASSERT_TRUE(handled.wait_for_count(kRecords, 120s)) << handled.count() << " handled";
+  consumer.close(10s);
+
+  ASSERT_EQ(handled.count(), static_cast<std::size_t>(kRecords));
+  for (const auto& [partition, offsets] : handled.by_partition()) {
+    ASSERT_EQ(offsets.size(), static_cast<std::size_t>(kRecords / kPartitions));
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "order broken in partition " << partition;
+    }
+  }
+}
+
+TEST(ConsumerIntegrationTest, ASecondMemberJoiningAndOneLeavingLosesNothing) {
+  WHIPPET_REQUIRE_BROKER();
+  constexpr int kPartitions = 8;
+  constexpr int kRecords = 20000;
+  const auto cluster = testing::test_cluster_options();
+  const auto topic = testing::unique_name("rebalance");
+  const auto group = testing::unique_name("group");
+  testing::create_topic(cluster, topic, kPartitions);
+  testing::produce_numbered(cluster, topic, kRecords, kPartitions);
+
+  HandledRecords handled;
+  auto slow_handler = [&](const Record& record) {
+    std::this_thread::sleep_for(200us);
+    handled.add(record);
+  };
+  auto first = std::make_unique<Consumer>(consumer_options(topic, group), slow_handler);
+  ASSERT_TRUE(handled.wait_for_count(kRecords / 5, 60s));
+  Consumer second(consumer_options(topic, group), slow_handler);
+  ASSERT_TRUE(second.wait_for_assignment(30s)) << "the second member got no partition";
+  ASSERT_TRUE(handled.wait_for_count(kRecords / 2, 60s));
+  const auto before_leaving = handled.count();
+  first->close(10s);  // leaves mid-stream: its partitions move to `second`
+  first.reset();
+  EXPECT_LT(before_leaving, static_cast<std::size_t>(kRecords)) << "not mid-stream";
+  EXPECT_TRUE(handled.wait_for_all(testing::end_offsets(cluster, topic), 120s))
+      << handled.count() << " handled";
+  expect_no_loss(handled, testing::end_offsets(cluster, topic));
+  EXPECT_GE(second.stats().assignment.size(), static_cast<std::size_t>(kPartitions))
+      << "the remaining member does not own every partition";
+  // Clean hand-overs commit before revoking: only the records in flight at a
+  // hand-over may run twice.
+  EXPECT_LE(handled.count() - kRecords, 2u * kPartitions)
+      << "more duplicates than the in-flight window allows";
+}
+
+TEST(ConsumerIntegrationTest, AHandlerSlowerThanMaxPollIntervalKeepsTheMembership) {
+  WHIPPET_REQUIRE_BROKER();
+  const auto cluster = testing::test_cluster_options();
+  const auto topic = testing::unique_name("slow");
+  testing::create_topic(cluster, topic, 1);
+  testing::produce_numbered(cluster, topic, 20, 1);
+
+  auto options = consumer_options(topic, testing::unique_name("group"));
+  options.session_timeout = 6000ms;
+  options.max_poll_interval = 7000ms;
+  HandledRecords handled;
+  Consumer consumer(options, [&](const Record& record) {
+    if (record.offset == 2) std::this_thread::sleep_for(10s);  // > max.poll.interval.ms
+    handled.add(record);
+  });
+  ASSERT_TRUE(consumer.wait_for_assignment(30s));
+  const auto rebalances_at_start = consumer.stats().rebalances;
+  ASSERT_TRUE(handled.wait_for_count(20, 60s)) << handled.count() << " handled";
+  EXPECT_EQ(consumer.stats().rebalances, rebalances_at_start)
+      << "the member was evicted and rejoined while its handler was slow";
+  EXPECT_EQ(handled.count(), 20u) << "records were handled twice after an eviction";
+  EXPECT_FALSE(consumer.failed()) << consumer.error();
+}
+
+TEST(ConsumerIntegrationTest, SubscribesByPattern) {
+  WHIPPET_REQUIRE_BROKER();
+  const auto cluster = testing::test_cluster_options();
+  const auto prefix = testing::unique_name("pattern");
+  testing::create_topic(cluster, prefix + "-a", 2);
+  testing::create_topic(cluster, prefix + "-b", 2);
+  testing::produce_numbered(cluster, prefix + "-a", 10, 2);
+  testing::produce_numbered(cluster, prefix + "-b", 10, 2);
+  auto options = consumer_options("", testing::unique_name("group"));
+  options.topics.clear();
+  options.topic_pattern = prefix + "-.*";
+  std::mutex mutex;
+  std::set<std::string> topics;
+  HandledRecords handled;
+  Consumer consumer(options, [&](const Record& record) {
+    {
+      std::lock_guard lock(mutex);
+      topics.insert(record.topic);
+    }
+    handled.add(record);
+  });
+  ASSERT_TRUE(handled.wait_for_count(20, 60s)) << handled.count() << " handled";
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(topics, (std::set<std::string>{prefix + "-a", prefix + "-b"}));
+}
+
+}  // namespace
+}  // namespace whippet
