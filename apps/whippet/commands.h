@@ -1,0 +1,17 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli_state.h"
+
+namespace whippet::cli {
+
+// Each command lives in its own command_<name>.cc; these add it to the app.
+// `state` outlives parsing and holds the global options and the exit code.
+void add_up_command(CLI::App& app, CliState& state);
+void add_produce_command(CLI::App& app, CliState& state);
+void add_consume_command(CLI::App& app, CliState& state);
+void add_topics_command(CLI::App& app, CliState& state);
+void add_groups_command(CLI::App& app, CliState& state);
+
+}  // namespace whippet::cli

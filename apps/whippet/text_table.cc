@@ -1,0 +1,49 @@
+#include "text_table.h"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+namespace whippet::cli {
+namespace {
+
+bool looks_numeric(const std::string& cell) {
+  return !cell.empty() && (cell == "-" || std::all_of(cell.begin(), cell.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '-';
+  }));
+}
+
+}  // namespace
+
+TextTable::TextTable(std::vector<std::string> headings) : headings_(std::move(headings)) {}
+
+void TextTable::add_row(std::vector<std::string> cells) {
+  cells.resize(headings_.size());
+  rows_.push_back(std::move(cells));
+}
+
+void TextTable::print(std::FILE* out) const {
+  std::vector<std::size_t> widths(headings_.size());
+  std::vector<bool> numeric(headings_.size(), !rows_.empty());
+  for (std::size_t column = 0; column < headings_.size(); ++column) {
+    widths[column] = headings_[column].size();
+    for (const auto& row : rows_) {
+      widths[column] = std::max(widths[column], row[column].size());
+      numeric[column] = numeric[column] && looks_numeric(row[column]);
+    }
+  }
+  const auto print_row = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (std::size_t column = 0; column < cells.size(); ++column) {
+      if (column > 0) line += "  ";
+      line += numeric[column] ? fmt::format("{:>{}}", cells[column], widths[column])
+                              : fmt::format("{:<{}}", cells[column], widths[column]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    fmt::print(out, "{}\n", line);
+  };
+  print_row(headings_);
+  for (const auto& row : rows_) print_row(row);
+}
+
+}  // namespace whippet::cli
