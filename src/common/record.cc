@@ -1,0 +1,16 @@
+#include "whippet/record.h"
+
+#include <algorithm>
+
+namespace whippet {
+
+std::optional<Bytes> last_header(const Headers& headers, std::string_view key) {
+  // Searching from the back finds the last occurrence first: Kafka clients
+  // treat the last of repeated keys as the current value.
+  const auto found = std::find_if(headers.rbegin(), headers.rend(),
+                                  [key](const Header& header) { return header.key == key; });
+  if (found == headers.rend()) return std::nullopt;
+  return found->value;
+}
+
+}  // namespace whippet

@@ -1,0 +1,80 @@
+#include "kafka/record_conversion.h"
+
+#include <chrono>
+
+namespace whippet::kafka {
+namespace {
+
+std::optional<Bytes> copy_bytes(const void* data, std::size_t size) {
+  // librdkafka reports a null key or value as a null pointer; an empty one
+  // has a non-null pointer and size zero. The two must stay distinct
+  // (a null value is a tombstone, an empty value is not).
+  if (data == nullptr) return std::nullopt;
+  return Bytes(static_cast<const char*>(data), size);
+}
+
+Headers copy_headers(const rd_kafka_message_t& message) {
+  Headers headers;
+  rd_kafka_headers_t* kafka_headers = nullptr;
+  // The message keeps ownership of its headers; they are only read here.
+  if (rd_kafka_message_headers(&message, &kafka_headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      kafka_headers == nullptr) {
+    return headers;
+  }
+  headers.reserve(rd_kafka_header_cnt(kafka_headers));
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  // Iterating by index keeps wire order and repeated keys, which a lookup by
+  // name would lose.
+  for (std::size_t index = 0;
+       rd_kafka_header_get_all(kafka_headers, index, &name, &value, &size) ==
+       RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++index) {
+    headers.push_back(Header{name, copy_bytes(value, size)});
+  }
+  return headers;
+}
+
+}  // namespace
+
+Record to_record(const rd_kafka_message_t& message) {
+  Record record;
+  if (message.rkt != nullptr) record.topic = rd_kafka_topic_name(message.rkt);
+  record.partition = message.partition;
+  record.offset = message.offset;
+  rd_kafka_timestamp_type_t timestamp_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const int64_t milliseconds = rd_kafka_message_timestamp(&message, &timestamp_type);
+  if (timestamp_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && milliseconds >= 0) {
+    record.timestamp = from_milliseconds(milliseconds);
+  }
+  record.key = copy_bytes(message.key, message.key_len);
+  record.value = copy_bytes(message.payload, message.len);
+  record.headers = copy_headers(message);
+  return record;
+}
+
+HeadersHandle to_kafka_headers(const Headers& headers) {
+  HeadersHandle kafka_headers(rd_kafka_headers_new(headers.size()));
+  for (const auto& header : headers) {
+    // rd_kafka_header_add appends (never replaces), so repeated keys survive;
+    // a null pointer value is how librdkafka encodes a null header value.
+    const void* value = header.value ? header.value->data() : nullptr;
+    const auto size = header.value ? static_cast<ssize_t>(header.value->size()) : 0;
+    rd_kafka_header_add(kafka_headers.get(), header.key.data(),
+                        static_cast<ssize_t>(header.key.size()), value, size);
+  }
+  return kafka_headers;
+}
+
+Timestamp from_milliseconds(int64_t epoch_milliseconds) {
+  return Timestamp(std::chrono::duration_cast<Timestamp::duration>(
+      std::chrono::milliseconds(epoch_milliseconds)));
+}
+
+int64_t to_milliseconds(Timestamp timestamp) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(timestamp.time_since_epoch())
+      .count();
+}
+
+}  // namespace whippet::kafka
