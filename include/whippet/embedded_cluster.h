@@ -20,7 +20,9 @@ class EmbeddedCluster {
  public:
   struct Options {
     int brokers = 1;
-    int default_partitions = 4;  // for topics auto-created by producers
+    // For topics auto-created by producers. librdkafka 2.0.2's mock fixes
+    // this at 4; any other value is rejected with kUnsupported.
+    int default_partitions = 4;
   };
 
   explicit EmbeddedCluster(Options options);
