@@ -49,7 +49,9 @@ struct ProducerOptions {
 
 // Called once per record with where it was stored or why it failed. Runs on
 // the producer's delivery thread: keep it short. Exceptions it throws are
-// caught and logged.
+// caught and logged. A record refused before it is queued (producer closed,
+// larger than max_record_bytes, buffer still full after buffer_full_timeout)
+// gets its outcome on the sending thread, before send() returns.
 using DeliveryCallback = std::function<void(const Result<RecordMetadata>&)>;
 
 // An asynchronous producer. Every record sent gets exactly one outcome:

@@ -1,0 +1,43 @@
+#include "producer/pending_delivery.h"
+
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
+namespace whippet::producer {
+namespace {
+
+void invoke_callback(const DeliveryCallback& callback, const Result<RecordMetadata>& result) {
+  try {
+    if (callback) callback(result);
+  } catch (const std::exception& error) {
+    spdlog::error("delivery callback threw (ignored): {}", error.what());
+  } catch (...) {
+    spdlog::error("delivery callback threw a non-standard exception (ignored)");
+  }
+}
+
+void fulfil(std::promise<RecordMetadata>& promise, Result<RecordMetadata>&& result) {
+  try {
+    if (result.ok()) {
+      promise.set_value(std::move(result).value());
+    } else {
+      promise.set_exception(std::make_exception_ptr(result.error()));
+    }
+  } catch (const std::exception& error) {
+    // Only possible when memory runs out while copying the outcome.
+    spdlog::error("cannot fulfil a delivery future: {}", error.what());
+  }
+}
+
+}  // namespace
+
+void PendingDelivery::complete(Result<RecordMetadata> result) noexcept {
+  if (auto* promise = std::get_if<std::promise<RecordMetadata>>(&outcome_)) {
+    fulfil(*promise, std::move(result));
+  } else {
+    invoke_callback(std::get<DeliveryCallback>(outcome_), result);
+  }
+}
+
+}  // namespace whippet::producer

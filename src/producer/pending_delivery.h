@@ -1,0 +1,34 @@
+#pragma once
+
+// The one heap object per record in flight: librdkafka carries a pointer to
+// it as the message opaque and hands it back in the delivery report.
+
+#include <cstdint>
+#include <future>
+#include <variant>
+
+#include "whippet/producer.h"
+
+namespace whippet::producer {
+
+class PendingDelivery {
+ public:
+  explicit PendingDelivery(std::promise<RecordMetadata> promise) : outcome_(std::move(promise)) {}
+  explicit PendingDelivery(DeliveryCallback callback) : outcome_(std::move(callback)) {}
+
+  // Hands the outcome to the future or the callback. Never throws: it runs
+  // on librdkafka's delivery path, and a callback's exception is caught and
+  // logged here.
+  void complete(Result<RecordMetadata> result) noexcept;
+
+  // When the record was sent, for clusters whose delivery reports carry no
+  // usable timestamp (see Producer::Impl::mock_cluster).
+  void set_create_time(int64_t epoch_milliseconds) { create_time_ = epoch_milliseconds; }
+  int64_t create_time() const { return create_time_; }
+
+ private:
+  std::variant<std::promise<RecordMetadata>, DeliveryCallback> outcome_;
+  int64_t create_time_ = 0;
+};
+
+}  // namespace whippet::producer
