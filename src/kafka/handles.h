@@ -45,6 +45,30 @@ struct MetadataDeleter {
   }
 };
 
+struct AdminOptionsDeleter {
+  void operator()(rd_kafka_AdminOptions_t* options) const noexcept {
+    rd_kafka_AdminOptions_destroy(options);
+  }
+};
+struct NewTopicDeleter {
+  void operator()(rd_kafka_NewTopic_t* topic) const noexcept { rd_kafka_NewTopic_destroy(topic); }
+};
+struct DeleteTopicDeleter {
+  void operator()(rd_kafka_DeleteTopic_t* topic) const noexcept {
+    rd_kafka_DeleteTopic_destroy(topic);
+  }
+};
+struct ListConsumerGroupOffsetsDeleter {
+  void operator()(rd_kafka_ListConsumerGroupOffsets_t* request) const noexcept {
+    rd_kafka_ListConsumerGroupOffsets_destroy(request);
+  }
+};
+struct GroupListDeleter {
+  void operator()(const rd_kafka_group_list* list) const noexcept {
+    rd_kafka_group_list_destroy(list);
+  }
+};
+
 using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
 using ConfHandle = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 using TopicPartitionListHandle =
@@ -57,6 +81,12 @@ using HeadersHandle = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
 using ConsumerGroupMetadataHandle =
     std::unique_ptr<rd_kafka_consumer_group_metadata_t, ConsumerGroupMetadataDeleter>;
 using MetadataHandle = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+using AdminOptionsHandle = std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter>;
+using NewTopicHandle = std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>;
+using DeleteTopicHandle = std::unique_ptr<rd_kafka_DeleteTopic_t, DeleteTopicDeleter>;
+using ListConsumerGroupOffsetsHandle =
+    std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t, ListConsumerGroupOffsetsDeleter>;
+using GroupListHandle = std::unique_ptr<const rd_kafka_group_list, GroupListDeleter>;
 
 inline TopicPartitionListHandle make_partition_list(int capacity) {
   return TopicPartitionListHandle(rd_kafka_topic_partition_list_new(capacity));
