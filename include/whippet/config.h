@@ -19,11 +19,17 @@ namespace whippet {
 //   cluster:  { brokers: "h:9092", client_id: svc, request_timeout_ms: 10000,
 //               librdkafka: { "socket.keepalive.enable": "true" } }
 //   producer: { acks: all|leader|none, idempotence: true, delivery_timeout_ms: 120000,
-//               linger_ms: 5, max_record_bytes: 1000000, compression: none|gzip|snappy|lz4|zstd }
+//               linger_ms: 5, max_record_bytes: 1000000, compression: none|gzip|snappy|lz4|zstd,
+//               max_buffered_records: 100000, max_buffered_kilobytes: 1048576,
+//               buffer_full_timeout_ms: 30000 }
 //   consumer: { group_id: g, topics: [a, b], topic_pattern: "re", initial_offset: latest,
 //               worker_threads: 4, max_queued_records_per_partition: 1000,
 //               commit_interval_ms: 1000, drain_timeout_ms: 10000,
+//               session_timeout_ms: 45000, max_poll_interval_ms: 300000,
 //               assignment_strategy: cooperative-sticky|range|roundrobin }
+//   admin:    { operation_timeout_ms: 15000 }
+// Unknown keys and values of the wrong type are errors naming the key and line.
+// load_config/parse_config do not read the environment: call apply_environment.
 struct WhippetConfig {
   ClusterOptions cluster;
   ProducerOptions producer;

@@ -1,0 +1,65 @@
+#include "config/configuration_sections.h"
+
+namespace whippet::config {
+
+void read_cluster(YamlSection& section, ClusterOptions& options) {
+  section.read("brokers", options.brokers);
+  section.read("client_id", options.client_id);
+  section.read_milliseconds("request_timeout_ms", options.request_timeout);
+  section.read("librdkafka", options.librdkafka_properties);
+  section.reject_unknown_keys();
+}
+
+void read_producer(YamlSection& section, ProducerOptions& options) {
+  // Numeric spellings are accepted too: they are what librdkafka and the
+  // Java client call the same settings.
+  section.read_choice("acks", options.acks,
+                      {{"all", Acks::kAll}, {"-1", Acks::kAll}, {"leader", Acks::kLeader},
+                       {"1", Acks::kLeader}, {"none", Acks::kNone}, {"0", Acks::kNone}});
+  section.read("idempotence", options.idempotence);
+  section.read_milliseconds("delivery_timeout_ms", options.delivery_timeout);
+  section.read_milliseconds("linger_ms", options.linger);
+  section.read("max_record_bytes", options.max_record_bytes);
+  section.read("max_buffered_records", options.max_buffered_records);
+  section.read("max_buffered_kilobytes", options.max_buffered_kilobytes);
+  section.read_milliseconds("buffer_full_timeout_ms", options.buffer_full_timeout);
+  section.read_choice("compression", options.compression,
+                      {{"none", Compression::kNone},
+                       {"gzip", Compression::kGzip},
+                       {"snappy", Compression::kSnappy},
+                       {"lz4", Compression::kLz4},
+                       {"zstd", Compression::kZstd}});
+  section.reject_unknown_keys();
+}
+
+void read_consumer(YamlSection& section, ConsumerOptions& options) {
+  section.read("group_id", options.group_id);
+  section.read("topics", options.topics);
+  section.read("topic_pattern", options.topic_pattern);
+  section.read_choice("initial_offset", options.initial_offset,
+                      {{"earliest", InitialOffset::kEarliest}, {"latest", InitialOffset::kLatest}});
+  section.read("worker_threads", options.worker_threads);
+  section.read("max_queued_records_per_partition", options.max_queued_records_per_partition);
+  section.read_milliseconds("commit_interval_ms", options.commit_interval);
+  section.read_milliseconds("drain_timeout_ms", options.drain_timeout);
+  section.read_milliseconds("session_timeout_ms", options.session_timeout);
+  section.read_milliseconds("max_poll_interval_ms", options.max_poll_interval);
+  section.read_choice("assignment_strategy", options.assignment_strategy,
+                      {{"cooperative-sticky", AssignmentStrategy::kCooperativeSticky},
+                       {"range", AssignmentStrategy::kRange},
+                       {"roundrobin", AssignmentStrategy::kRoundRobin}});
+  section.reject_unknown_keys();
+}
+
+void read_admin(YamlSection& section, AdminOptions& options) {
+  section.read_milliseconds("operation_timeout_ms", options.operation_timeout);
+  section.reject_unknown_keys();
+}
+
+void share_cluster(WhippetConfig& config) {
+  config.producer.cluster = config.cluster;
+  config.consumer.cluster = config.cluster;
+  config.admin.cluster = config.cluster;
+}
+
+}  // namespace whippet::config
