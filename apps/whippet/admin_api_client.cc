@@ -73,6 +73,13 @@ std::vector<GroupListing> AdminApiClient::list_groups() const {
   return groups;
 }
 
+void AdminApiClient::announce_group(const std::string& group_id) const {
+  auto client = connect(base_url_, timeout_);
+  const nlohmann::json request{{"group_id", group_id}};
+  expect_success(client.Post("/v1/groups", request.dump(), "application/json"), base_url_,
+                 "announce group " + group_id);
+}
+
 std::vector<PartitionLag> AdminApiClient::group_lag(const std::string& group_id,
                                                     const std::vector<std::string>& topics) const {
   const nlohmann::json request{{"group", group_id}, {"topics", topics}};

@@ -25,6 +25,8 @@ class AdminApiClient {
   bool create_topic(const NewTopic& topic, bool if_not_exists) const;
   void delete_topic(const std::string& name) const;
   std::vector<GroupListing> list_groups() const;
+  // Lets `groups list` show a group that a consumer in another process uses.
+  void announce_group(const std::string& group_id) const;
   std::vector<PartitionLag> group_lag(const std::string& group_id,
                                       const std::vector<std::string>& topics) const;
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <httplib.h>
@@ -63,6 +65,9 @@ struct AdminApiServer::Impl {
   // One admin client for all requests; the server's threads take turns.
   std::mutex admin_mutex;
   AdminClient admin{AdminOptions{}};  // no brokers: the process-wide embedded cluster
+  // Groups other processes' consumers announced (POST /v1/groups): the mock
+  // cannot list groups, and the SDK only knows this process's consumers.
+  std::set<std::string> announced_groups;
   httplib::Server server;
   int port = 0;
   std::thread thread;
@@ -128,9 +133,20 @@ void AdminApiServer::Impl::add_routes() {
   server.Get("/v1/groups", [this](const httplib::Request&, httplib::Response& response) {
     respond(response, [this](int&) {
       std::lock_guard lock(admin_mutex);
-      auto groups = nlohmann::json::array();
-      for (const auto& group : admin.list_groups()) groups.push_back(group_to_json(group));
-      return nlohmann::json{{"groups", groups}};
+      std::map<std::string, GroupListing> groups;
+      for (const auto& group : announced_groups) groups[group] = {group, "", "consumer"};
+      for (const auto& group : admin.list_groups()) groups[group.group_id] = group;
+      auto json = nlohmann::json::array();
+      for (const auto& [name, group] : groups) json.push_back(group_to_json(group));
+      return nlohmann::json{{"groups", json}};
+    });
+  });
+  server.Post("/v1/groups", [this](const httplib::Request& request, httplib::Response& response) {
+    respond(response, [&](int&) {
+      const auto group = nlohmann::json::parse(request.body).at("group_id").get<std::string>();
+      std::lock_guard lock(admin_mutex);
+      announced_groups.insert(group);
+      return nlohmann::json{{"group_id", group}};
     });
   });
   server.Post("/v1/groups/lag",

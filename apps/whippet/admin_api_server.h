@@ -17,6 +17,7 @@ namespace whippet::cli {
 //   POST /v1/topics             {"name":"orders","partitions":4} -> 201
 //   DELETE /v1/topics/NAME
 //   GET  /v1/groups             {"groups":[{"group_id":..,"state":..,"protocol_type":..}]}
+//   POST /v1/groups             {"group_id":"g"}: a consumer elsewhere announces its group
 //   POST /v1/groups/lag         {"group":"g","topics":["orders"]} -> {"partitions":[...]}
 // Errors: {"error": text, "code": whippet error code name, ...} with a 4xx/5xx status.
 class AdminApiServer {

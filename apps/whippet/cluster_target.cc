@@ -73,4 +73,16 @@ CommandContext make_command_context(const GlobalOptions& global) {
   return context;
 }
 
+void ensure_reachable(const CommandContext& context) {
+  if (context.target.kind != ClusterKind::kConfigured) return;
+  auto options = context.config.admin;
+  options.operation_timeout = context.config.cluster.request_timeout;
+  try {
+    AdminClient(options).list_topics();
+  } catch (const Error& error) {
+    throw Error(error.code(), context.target.describe() + " does not answer: " + error.what(),
+                error.context(), error.retriable());
+  }
+}
+
 }  // namespace whippet::cli

@@ -41,4 +41,10 @@ struct CommandContext {
 // stderr when it has to start a cluster that vanishes with this process.
 CommandContext make_command_context(const GlobalOptions& global);
 
+// Fails fast with kBrokerUnreachable (within the admin request timeout) when
+// configured brokers do not answer, where a producer would otherwise wait
+// out its delivery timeout and a consumer would retry forever. Embedded
+// targets were checked when they were found.
+void ensure_reachable(const CommandContext& context);
+
 }  // namespace whippet::cli

@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "admin_api_client.h"
 #include "commands.h"
 #include "record_format.h"
 #include "shutdown_signals.h"
@@ -72,7 +73,7 @@ class RecordPrinter {
       text += (text.empty() ? "" : ", ") + partition.topic + "/" +
               std::to_string(partition.partition);
     }
-    return text.empty() ? "none" : text;
+    return text;
   }
 
   bool holding() const { return holding_.load(); }
@@ -137,6 +138,7 @@ void run_consume(const ConsumeOptions& options, CliState& state) {
   ShutdownSignals signals(stop);  // before any client thread starts
   auto context = make_command_context(state.global);
   state.target = context.target;
+  ensure_reachable(context);
   auto consumer_options = context.config.consumer;
   consumer_options.topics = options.topics;
   consumer_options.topic_pattern = options.pattern;
@@ -160,6 +162,13 @@ void run_consume(const ConsumeOptions& options, CliState& state) {
                         options.max_records, commit_interval + 2 * close_timeout + kCommitMargin,
                         stop);
   const auto group = consumer_options.group_id;
+  if (context.target.kind == ClusterKind::kRunningEmbedded) {
+    try {
+      AdminApiClient(context.target.admin_url).announce_group(group);
+    } catch (const Error& error) {
+      spdlog::warn("`whippet groups list` will not show group {}: {}", group, error.what());
+    }
+  }
   Consumer consumer(std::move(consumer_options),
                     [&printer](const Record& record) { printer.handle(record); });
   spdlog::info("consuming as group {}", group);
@@ -172,8 +181,11 @@ void run_consume(const ConsumeOptions& options, CliState& state) {
   }
   consumer.close(close_timeout);
   const bool failed = consumer.failed();
-  fmt::print(stderr, "whippet consume: {} record(s) from {} as group {}; stopped: {}\n",
-             printer.printed(), printer.partitions(), group, stop.reason());
+  const auto printed = printer.printed();
+  fmt::print(stderr, "whippet consume: {} as group {}; stopped: {}\n",
+             printed == 0 ? "no records"
+                          : fmt::format("{} record(s) from {}", printed, printer.partitions()),
+             group, stop.reason());
   if (failed) state.exit_code = 1;
 }
 
@@ -186,7 +198,7 @@ void add_consume_command(CLI::App& app, CliState& state) {
       "Print the records of TOPIC... (or of topics matching --pattern) as a member of a consumer "
       "group, committing what was printed. Records go to stdout, one per line; a summary to "
       "stderr at the end.");
-  auto* topics = command->add_option("topics", options->topics, "Topics to read");
+  auto* topics = command->add_option("TOPIC", options->topics, "Topics to read");
   auto* pattern = command->add_option(
       "--pattern", options->pattern,
       "Read every topic whose whole name matches this regular expression (ECMAScript)");

@@ -2,6 +2,8 @@
 // cluster through its admin API, because only the process that owns the
 // mock can answer group questions without the admin calls it lacks.
 
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "admin_api_client.h"
@@ -34,6 +36,12 @@ void list_groups(CliState& state) {
 void show_lag(const GroupsOptions& options, CliState& state) {
   auto context = make_command_context(state.global);
   state.target = context.target;
+  if (context.target.is_embedded() && options.topics.empty()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "the embedded cluster cannot tell which topics group " + options.group +
+                    " reads: name them, e.g. whippet groups lag " + options.group +
+                    " --topic TOPIC");
+  }
   auto lags = context.target.kind == ClusterKind::kRunningEmbedded
                   ? AdminApiClient(context.target.admin_url).group_lag(options.group, options.topics)
                   : AdminClient(context.config.admin).group_lag(options.group, options.topics);
@@ -63,7 +71,9 @@ void add_groups_command(CLI::App& app, CliState& state) {
       "  whippet groups list\n"
       "  whippet groups lag billing --topic orders");
 
-  auto* list = groups->add_subcommand("list", "Print every consumer group with its state.");
+  auto* list = groups->add_subcommand(
+      "list", "Print every consumer group with its state. On the embedded cluster, which cannot "
+              "list groups: the groups whippet consumers have used, state unknown.");
   list->footer("Examples:\n  whippet groups list");
   list->callback([&state] { list_groups(state); });
 
@@ -71,7 +81,7 @@ void add_groups_command(CLI::App& app, CliState& state) {
       "lag", "Show, per partition, the group's committed offset, the end of the partition (high "
              "watermark) and the lag between them, plus the total. A partition the group never "
              "committed to shows committed '-' and all its records as lag.");
-  lag->add_option("group", options->group, "Consumer group")->required();
+  lag->add_option("GROUP", options->group, "Consumer group")->required();
   lag->add_option("--topic", options->topics,
                   "Topic to report; repeatable. Without it, every topic the group committed to "
                   "(real Kafka only: the embedded cluster needs the topics named)");

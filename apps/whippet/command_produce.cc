@@ -105,6 +105,7 @@ void run_produce(const ProduceOptions& options, CliState& state) {
   const auto headers = parse_headers(options.headers);
   auto context = make_command_context(state.global);
   state.target = context.target;
+  ensure_reachable(context);
   // Declared before the producer so it outlives every delivery callback,
   // including those the producer's destructor reports.
   DeliveryTally tally;
@@ -166,7 +167,7 @@ void add_produce_command(CLI::App& app, CliState& state) {
       "produce",
       "Send records to TOPIC: one per line of stdin, or --count generated ones. Prints how many "
       "were delivered and why any failed; exits 1 if any failed.");
-  command->add_option("topic", options->topic, "Topic to write to")->required();
+  command->add_option("TOPIC", options->topic, "Topic to write to")->required();
   command->add_option("--key-separator", options->key_separator,
                       "Split each line at the first SEP into key and value (a line without SEP "
                       "is sent as a value without key)");

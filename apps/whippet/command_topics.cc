@@ -2,6 +2,8 @@
 // on a `whippet up` cluster, create and delete go through its admin API
 // because the mock cannot do them over the Kafka protocol.
 
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "admin_api_client.h"
@@ -39,26 +41,29 @@ void create_topics(const TopicsOptions& options, CliState& state) {
   auto context = make_command_context(state.global);
   state.target = context.target;
   const auto configs = parse_topic_configs(options.configs);
-  std::optional<AdminClient> admin;
-  if (context.target.kind != ClusterKind::kRunningEmbedded) admin.emplace(context.config.admin);
+  // Listing works over the Kafka protocol everywhere; creating on a `whippet
+  // up` cluster needs its admin API.
+  AdminClient admin(context.config.admin);
+  const bool through_admin_api = context.target.kind == ClusterKind::kRunningEmbedded;
   for (const auto& name : options.names) {
-    const NewTopic topic{name, options.partitions, options.replication, configs};
-    bool created = true;
-    if (admin) {
-      // The SDK reports no difference between "created" and "already there"
-      // when asked to tolerate it; look first to say which.
-      const auto existing = admin->list_topics(true);
-      created = std::find(existing.begin(), existing.end(), name) == existing.end();
-      admin->create_topic(topic, options.if_not_exists);
-    } else {
-      created = AdminApiClient(context.target.admin_url).create_topic(topic, options.if_not_exists);
-    }
-    if (created) {
-      fmt::print("created topic {} ({} partitions, replication factor {})\n", name,
-                 options.partitions, options.replication);
-    } else {
+    const auto existing = admin.list_topics(true);
+    if (std::find(existing.begin(), existing.end(), name) != existing.end()) {
+      if (!options.if_not_exists) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "topic " + name + " already exists (add --if-not-exists to accept that)",
+                    ErrorContext::of_topic(name));
+      }
       fmt::print("topic {} already exists; left as it is\n", name);
+      continue;
     }
+    const NewTopic topic{name, options.partitions, options.replication, configs};
+    if (through_admin_api) {
+      AdminApiClient(context.target.admin_url).create_topic(topic, options.if_not_exists);
+    } else {
+      admin.create_topic(topic, options.if_not_exists);
+    }
+    fmt::print("created topic {} ({} partition(s), replication factor {})\n", name,
+               options.partitions, options.replication);
   }
 }
 
@@ -122,7 +127,7 @@ void add_topics_command(CLI::App& app, CliState& state) {
   auto* create = topics->add_subcommand(
       "create", "Create topics. On the embedded cluster this goes through the mock's own API "
                 "(via `whippet up`'s admin API), which cannot set topic configs.");
-  create->add_option("names", options->names, "Topics to create")->required();
+  create->add_option("TOPIC", options->names, "Topics to create")->required();
   create->add_option("--partitions", options->partitions, "Partitions per topic")
       ->check(CLI::PositiveNumber);
   create->add_option("--replication", options->replication,
@@ -140,14 +145,14 @@ void add_topics_command(CLI::App& app, CliState& state) {
   create->callback([options, &state] { create_topics(*options, state); });
 
   auto* remove = topics->add_subcommand("delete", "Delete topics and all their records.");
-  remove->add_option("names", options->names, "Topics to delete")->required();
+  remove->add_option("TOPIC", options->names, "Topics to delete")->required();
   remove->footer("Examples:\n  whippet topics delete orders");
   remove->callback([options, &state] { delete_topics(*options, state); });
 
   auto* describe = topics->add_subcommand(
       "describe", "Show each partition's leader, replicas, in-sync replicas, low and high "
                   "watermarks and the number of records stored.");
-  describe->add_option("names", options->names, "Topics to describe")->required();
+  describe->add_option("TOPIC", options->names, "Topics to describe")->required();
   describe->footer("Examples:\n  whippet topics describe orders payments");
   describe->callback([options, &state] { describe_topics(*options, state); });
 }

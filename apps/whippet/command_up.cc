@@ -40,7 +40,7 @@ std::string banner(const EmbeddedState& state, const std::vector<TopicSpec>& top
       "Whippet embedded Kafka cluster is up (librdkafka mock, 1 broker, pid {})\n"
       "\n"
       "  bootstrap   {}\n"
-      "  admin API   {}  (GET /healthz, GET|POST /v1/topics)\n"
+      "  admin API   {}  (GET /healthz, GET|POST /v1/topics, GET /v1/groups)\n"
       "  state file  {}{}\n"
       "\n"
       "Use it from another terminal (whippet commands find it through the state file):\n"

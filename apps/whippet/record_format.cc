@@ -37,7 +37,8 @@ std::size_t utf8_sequence_length(std::string_view bytes, std::size_t position) {
 }
 
 // Adds `name` (and "<name>_encoding": "base64" when needed) to `json`.
-void add_bytes(nlohmann::json& json, const std::string& name, const std::optional<Bytes>& bytes) {
+void add_bytes(nlohmann::ordered_json& json, const std::string& name,
+               const std::optional<Bytes>& bytes) {
   if (!bytes) {
     json[name] = nullptr;
   } else if (is_valid_utf8(*bytes)) {
@@ -51,15 +52,16 @@ void add_bytes(nlohmann::json& json, const std::string& name, const std::optiona
 std::string format_json(const Record& record) {
   const auto milliseconds = std::chrono::duration_cast<std::chrono::milliseconds>(
       record.timestamp.time_since_epoch());
-  nlohmann::json json{{"topic", record.topic},
-                      {"partition", record.partition},
-                      {"offset", record.offset},
-                      {"timestamp", milliseconds.count()}};
+  // ordered_json keeps the fields in this, the reading, order.
+  nlohmann::ordered_json json{{"topic", record.topic},
+                              {"partition", record.partition},
+                              {"offset", record.offset},
+                              {"timestamp", milliseconds.count()}};
   add_bytes(json, "key", record.key);
   add_bytes(json, "value", record.value);
-  auto headers = nlohmann::json::array();
+  auto headers = nlohmann::ordered_json::array();
   for (const auto& header : record.headers) {
-    nlohmann::json entry{{"key", escape_text(header.key)}};
+    nlohmann::ordered_json entry{{"key", escape_text(header.key)}};
     add_bytes(entry, "value", header.value);
     headers.push_back(std::move(entry));
   }

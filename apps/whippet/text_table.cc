@@ -7,10 +7,10 @@
 namespace whippet::cli {
 namespace {
 
-bool looks_numeric(const std::string& cell) {
-  return !cell.empty() && (cell == "-" || std::all_of(cell.begin(), cell.end(), [](char c) {
-    return (c >= '0' && c <= '9') || c == '-';
-  }));
+bool is_number(const std::string& cell) {
+  const auto digits = cell.starts_with('-') ? cell.substr(1) : cell;
+  return !digits.empty() &&
+         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -24,13 +24,18 @@ void TextTable::add_row(std::vector<std::string> cells) {
 
 void TextTable::print(std::FILE* out) const {
   std::vector<std::size_t> widths(headings_.size());
-  std::vector<bool> numeric(headings_.size(), !rows_.empty());
+  // A column of numbers (and "-" for none) is right-aligned.
+  std::vector<bool> numeric(headings_.size(), false);
   for (std::size_t column = 0; column < headings_.size(); ++column) {
     widths[column] = headings_[column].size();
+    bool only_numbers = true;
+    bool any_number = false;
     for (const auto& row : rows_) {
       widths[column] = std::max(widths[column], row[column].size());
-      numeric[column] = numeric[column] && looks_numeric(row[column]);
+      any_number = any_number || is_number(row[column]);
+      only_numbers = only_numbers && (is_number(row[column]) || row[column] == "-");
     }
+    numeric[column] = any_number && only_numbers;
   }
   const auto print_row = [&](const std::vector<std::string>& cells) {
     std::string line;
