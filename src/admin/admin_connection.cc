@@ -22,6 +22,18 @@ bool is_timeout_or_transport(rd_kafka_resp_err_t err) {
   }
 }
 
+bool changes_topics(rd_kafka_admin_op_t operation) {
+  switch (operation) {
+    case RD_KAFKA_ADMIN_OP_CREATETOPICS:
+    case RD_KAFKA_ADMIN_OP_DELETETOPICS:
+    case RD_KAFKA_ADMIN_OP_CREATEPARTITIONS:
+    case RD_KAFKA_ADMIN_OP_DELETERECORDS:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 AdminConnection::AdminConnection(const AdminOptions& options)
@@ -74,11 +86,13 @@ kafka::EventHandle AdminConnection::run(rd_kafka_admin_op_t operation, const std
   kafka::AdminOptionsHandle request_options(rd_kafka_AdminOptions_new(handle_.get(), operation));
   char error_text[512];
   // The request timeout bounds the whole call; the operation timeout is how
-  // long the controller waits for e.g. topic creation to complete.
+  // long the controller waits for e.g. topic creation to complete, and only
+  // the operations that change topics accept it.
   if (rd_kafka_AdminOptions_set_request_timeout(request_options.get(), timeout_milliseconds(),
                                                 error_text, sizeof error_text) ||
-      rd_kafka_AdminOptions_set_operation_timeout(request_options.get(), timeout_milliseconds(),
-                                                  error_text, sizeof error_text)) {
+      (changes_topics(operation) &&
+       rd_kafka_AdminOptions_set_operation_timeout(request_options.get(), timeout_milliseconds(),
+                                                   error_text, sizeof error_text))) {
     throw Error(ErrorCode::kInvalidConfig, what + ": " + error_text, context);
   }
   kafka::QueueHandle queue(rd_kafka_queue_new(handle_.get()));

@@ -1,6 +1,8 @@
 #include "admin/topic_admin.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +12,17 @@
 
 namespace whippet::admin {
 namespace {
+
+constexpr std::chrono::milliseconds kFirstLeaderBackoff{20};
+constexpr std::chrono::milliseconds kLastLeaderBackoff{500};
+
+// Errors of a partition whose leadership is still being settled, as right
+// after the topic was created or a broker restarted.
+bool is_leader_moving(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+         err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+         err == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH;
+}
 
 // Kafka's internal topics (__consumer_offsets, __transaction_state) all
 // start with two underscores; metadata does not flag them otherwise.
@@ -145,17 +158,28 @@ std::vector<std::string> list_topics(AdminConnection& connection, bool include_i
 
 Watermarks query_watermarks(AdminConnection& connection, const std::string& topic,
                             int32_t partition) {
-  Watermarks watermarks;
-  const auto err =
-      rd_kafka_query_watermark_offsets(connection.handle(), topic.c_str(), partition,
-                                       &watermarks.low, &watermarks.high,
-                                       connection.timeout_milliseconds());
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw connection.failure(err, "cannot read the offsets of topic " + topic + " partition " +
-                                      std::to_string(partition),
-                             ErrorContext::of_topic(topic, partition));
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + connection.options().operation_timeout;
+  auto backoff = kFirstLeaderBackoff;
+  for (;;) {
+    Watermarks watermarks;
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto err = rd_kafka_query_watermark_offsets(
+        connection.handle(), topic.c_str(), partition, &watermarks.low, &watermarks.high,
+        static_cast<int>(std::max(remaining, std::chrono::milliseconds(1)).count()));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return watermarks;
+    if (!is_leader_moving(err) || Clock::now() + backoff >= deadline) {
+      throw connection.failure(err, "cannot read the offsets",
+                               ErrorContext::of_topic(topic, partition));
+    }
+    // librdkafka does not retry ListOffsets on these errors, and nothing
+    // signals when a leader is ready: a partition created a moment ago
+    // answers NOT_LEADER for a few milliseconds. A short, growing pause
+    // bounded by operation_timeout is the only option.
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, kLastLeaderBackoff);
   }
-  return watermarks;
 }
 
 std::vector<int32_t> partitions_of(AdminConnection& connection, const std::string& topic) {
