@@ -46,4 +46,30 @@ TopicSpec parse_topic_spec(const std::string& text, int default_partitions) {
   return spec;
 }
 
+CLI::Validator key_value_form(const std::string& what) {
+  return CLI::Validator(
+      [what](std::string& text) -> std::string {
+        try {
+          split_key_value(text, what);
+          return {};
+        } catch (const Error& error) {
+          return error.what();
+        }
+      },
+      "KEY=VALUE");
+}
+
+CLI::Validator topic_spec_form() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          parse_topic_spec(text, 1);
+          return {};
+        } catch (const Error& error) {
+          return error.what();
+        }
+      },
+      "NAME[:PARTITIONS]");
+}
+
 }  // namespace whippet::cli

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "whippet/record.h"
 
 namespace whippet::cli {
@@ -24,5 +26,10 @@ struct TopicSpec {
 
 // "orders" or "orders:4"; throws Error(kInvalidArgument) on a bad count.
 TopicSpec parse_topic_spec(const std::string& text, int default_partitions);
+
+// CLI11 checks for the forms above, so that a malformed argument is a usage
+// error (exit code 2) reported before anything runs.
+CLI::Validator key_value_form(const std::string& what);
+CLI::Validator topic_spec_form();
 
 }  // namespace whippet::cli

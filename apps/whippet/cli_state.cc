@@ -31,7 +31,11 @@ class KnownNoiseFilter : public spdlog::sinks::base_sink<std::mutex> {
     target_->log(message);
   }
   void flush_() override { target_->flush(); }
+  // The logger hands its pattern to its sinks as a formatter.
   void set_pattern_(const std::string& pattern) override { target_->set_pattern(pattern); }
+  void set_formatter_(std::unique_ptr<spdlog::formatter> formatter) override {
+    target_->set_formatter(std::move(formatter));
+  }
 
  private:
   spdlog::sink_ptr target_;

@@ -172,7 +172,8 @@ void add_produce_command(CLI::App& app, CliState& state) {
                       "Split each line at the first SEP into key and value (a line without SEP "
                       "is sent as a value without key)");
   command->add_option("--header", options->headers,
-                      "Add header KEY=VALUE to every record; repeatable, order kept");
+                      "Add header KEY=VALUE to every record; repeatable, order kept")
+      ->check(key_value_form("--header"));
   command->add_option("--partition", options->partition,
                       "Write to this partition instead of letting the key choose")
       ->check(CLI::NonNegativeNumber);

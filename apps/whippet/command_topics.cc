@@ -134,7 +134,8 @@ void add_topics_command(CLI::App& app, CliState& state) {
                      "Replication factor (at most the number of brokers)")
       ->check(CLI::PositiveNumber);
   create->add_option("--config", options->configs,
-                     "Topic config KEY=VALUE, e.g. retention.ms=60000; repeatable");
+                     "Topic config KEY=VALUE, e.g. retention.ms=60000; repeatable")
+      ->check(key_value_form("--config"));
   create->add_flag("--if-not-exists", options->if_not_exists,
                    "Succeed when the topic already exists (it is left as it is)");
   create->footer(

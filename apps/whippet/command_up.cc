@@ -34,7 +34,7 @@ struct StateFileGuard {
 std::string banner(const EmbeddedState& state, const std::vector<TopicSpec>& topics) {
   std::string topic_lines;
   for (const auto& topic : topics) {
-    topic_lines += fmt::format("\n  topic       {} ({} partitions)", topic.name, topic.partitions);
+    topic_lines += fmt::format("\n  topic       {} ({} partition(s))", topic.name, topic.partitions);
   }
   return fmt::format(
       "Whippet embedded Kafka cluster is up (librdkafka mock, 1 broker, pid {})\n"
@@ -110,7 +110,8 @@ void add_up_command(CLI::App& app, CliState& state) {
       "client can use its bootstrap address.");
   command->add_option("--topic", options->topics,
                       "Create a topic at start, NAME or NAME:PARTITIONS (default 1 partition); "
-                      "repeatable");
+                      "repeatable")
+      ->check(topic_spec_form());
   command->add_option("--admin-port", options->admin_port,
                       "Port of the loopback admin API (0: any free port)")
       ->check(CLI::Range(0, 65535));
