@@ -25,6 +25,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kCommitMargin = std::chrono::milliseconds(250);
 constexpr auto kEmbeddedSessionTimeout = std::chrono::milliseconds(6000);
+// Joins take about 3 s (the broker's initial rebalance delay), on Kafka and
+// on the embedded cluster, and up to its session timeout when the embedded
+// cluster waits for departed members (see kEmbeddedSessionTimeout).
+constexpr auto kJoinAllowance = std::chrono::milliseconds(8000);
 
 struct ConsumeOptions {
   std::vector<std::string> topics;
@@ -46,7 +50,7 @@ class RecordPrinter {
   void handle(const Record& record) {
     {
       std::lock_guard lock(mutex_);
-      last_record_ = Clock::now();
+      last_activity_ = Clock::now();
       if (max_records_ == 0 || printed_ < max_records_) {
         std::fputs((format_record(record, format_) + "\n").c_str(), stdout);
         std::fflush(stdout);
@@ -63,9 +67,14 @@ class RecordPrinter {
     std::lock_guard lock(mutex_);
     return printed_;
   }
-  Clock::time_point last_record() const {
+  // When the consumer last received a record, or became able to.
+  Clock::time_point last_activity() const {
     std::lock_guard lock(mutex_);
-    return last_record_;
+    return last_activity_;
+  }
+  void mark_activity() {
+    std::lock_guard lock(mutex_);
+    last_activity_ = Clock::now();
   }
   std::string partitions() const {
     std::lock_guard lock(mutex_);
@@ -98,7 +107,10 @@ class RecordPrinter {
   std::atomic<bool> holding_{false};
   mutable std::mutex mutex_;
   std::size_t printed_ = 0;
-  Clock::time_point last_record_ = Clock::now();
+  // Before the first assignment, as if a record came once a group join
+  // should be done: an idle --timeout then never ends a consumer that is
+  // still joining, yet ends one whose topics do not exist.
+  Clock::time_point last_activity_ = Clock::now() + kJoinAllowance;
   std::set<TopicPartition> partitions_;
   std::mutex hold_mutex_;
   std::condition_variable hold_released_;
@@ -111,16 +123,17 @@ std::string generated_group_id() {
 
 // Waits for a stop: a signal, --max, --timeout idle, or a failed consumer.
 void wait_until_done(const ConsumeOptions& options, const Consumer& consumer,
-                     const RecordPrinter& printer, StopRequest& stop) {
+                     RecordPrinter& printer, StopRequest& stop) {
   // The consumer has no failure callback, so the wait wakes up at least this
   // often to ask it.
   constexpr auto kFailureCheck = std::chrono::milliseconds(500);
   const auto idle_limit = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::duration<double>(options.idle_seconds));
+  bool assigned = false;
   while (!stop.requested()) {
     auto wait = kFailureCheck;
     if (options.idle_seconds > 0) {
-      const auto idle_deadline = printer.last_record() + idle_limit;
+      const auto idle_deadline = printer.last_activity() + idle_limit;
       if (Clock::now() >= idle_deadline) {
         stop.request(fmt::format("idle for --timeout {} seconds", options.idle_seconds));
         break;
@@ -131,6 +144,11 @@ void wait_until_done(const ConsumeOptions& options, const Consumer& consumer,
     }
     if (stop.wait_for(wait)) break;
     if (consumer.failed()) stop.request("the consumer failed: " + consumer.error());
+    // Idleness counts from the first assignment (see RecordPrinter).
+    if (!assigned && !consumer.stats().assignment.empty()) {
+      assigned = true;
+      printer.mark_activity();
+    }
   }
 }
 
@@ -192,10 +210,11 @@ void run_consume(const ConsumeOptions& options, CliState& state) {
   consumer.close(close_timeout);
   const bool failed = consumer.failed();
   const auto printed = printer.printed();
-  fmt::print(stderr, "whippet consume: {} as group {}; stopped: {}\n",
+  fmt::print(stderr, "whippet consume: {} as group {}; stopped: {}{}\n",
              printed == 0 ? "no records"
                           : fmt::format("{} record(s) from {}", printed, printer.partitions()),
-             group, stop.reason());
+             group, stop.reason(),
+             printer.holding() ? "; records past --max stay uncommitted for the group" : "");
   if (failed) state.exit_code = 1;
 }
 
@@ -223,7 +242,8 @@ void add_consume_command(CLI::App& app, CliState& state) {
   command->add_option("--max", options->max_records, "Stop after printing N records")
       ->check(CLI::PositiveNumber);
   command->add_option("--timeout", options->idle_seconds,
-                      "Stop after SECONDS without a record (counted from the start, too)")
+                      "Stop after SECONDS without a record, counted from when the group assigned "
+                      "partitions (at the latest 8 s after the start)")
       ->check(CLI::PositiveNumber);
   command->add_option("--format", options->format,
                       "text: topic/partition@offset key=K [headers] value, escaped where not "
