@@ -178,8 +178,9 @@ void run_consume(const ConsumeOptions& options, CliState& state) {
         std::min<std::chrono::milliseconds>(consumer_options.session_timeout,
                                             kEmbeddedSessionTimeout);
   }
-  // Records are printed in order of arrival per partition; one worker keeps
-  // the output of one partition in offset order and --max exact.
+  // Printing is serial anyway; with one worker at most one record can be
+  // handed over past --max (see RecordPrinter), so at most one partition
+  // stops committing early.
   consumer_options.worker_threads = 1;
 
   // A held record (see RecordPrinter) must outlast the commit wait and the
