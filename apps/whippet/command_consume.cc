@@ -252,11 +252,11 @@ void add_consume_command(CLI::App& app, CliState& state) {
                       "timestamp (ms), key, value, headers, where keys and values that are not "
                       "UTF-8 are base64 and marked \"key_encoding\"/\"value_encoding\": \"base64\"")
       ->check(CLI::IsMember({"text", "json"}));
-  command->footer(
+  command->footer(with_global_options(
       "Examples:\n"
       "  whippet consume orders --from earliest --max 10\n"
       "  whippet consume orders payments --group billing --timeout 5\n"
-      "  whippet consume --pattern 'orders-.*' --format json | jq .value");
+      "  whippet consume --pattern 'orders-.*' --format json | jq .value"));
   command->callback([options, &state] {
     if (options->topics.empty() && options->pattern.empty()) {
       throw CLI::RequiredError("TOPIC... or --pattern");

@@ -66,15 +66,15 @@ void add_groups_command(CLI::App& app, CliState& state) {
   auto options = std::make_shared<GroupsOptions>();
   auto* groups = app.add_subcommand("groups", "List consumer groups and show their lag.");
   groups->require_subcommand(1);
-  groups->footer(
+  groups->footer(with_global_options(
       "Examples:\n"
       "  whippet groups list\n"
-      "  whippet groups lag billing --topic orders");
+      "  whippet groups lag billing --topic orders"));
 
   auto* list = groups->add_subcommand(
       "list", "Print every consumer group with its state. On the embedded cluster, which cannot "
               "list groups: the groups whippet consumers have used, state unknown.");
-  list->footer("Examples:\n  whippet groups list");
+  list->footer(with_global_options("Examples:\n  whippet groups list"));
   list->callback([&state] { list_groups(state); });
 
   auto* lag = groups->add_subcommand(
@@ -85,10 +85,10 @@ void add_groups_command(CLI::App& app, CliState& state) {
   lag->add_option("--topic", options->topics,
                   "Topic to report; repeatable. Without it, every topic the group committed to "
                   "(real Kafka only: the embedded cluster needs the topics named)");
-  lag->footer(
+  lag->footer(with_global_options(
       "Examples:\n"
       "  whippet groups lag billing --topic orders\n"
-      "  whippet groups lag billing --topic orders --topic payments");
+      "  whippet groups lag billing --topic orders --topic payments"));
   lag->callback([options, &state] { show_lag(*options, state); });
 }
 

@@ -185,13 +185,13 @@ void add_produce_command(CLI::App& app, CliState& state) {
       ->check(CLI::PositiveNumber);
   command->add_flag("--print-offsets", options->print_offsets,
                     "Also print where each record went, and offsets per partition");
-  command->footer(
+  command->footer(with_global_options(
       "Examples:\n"
       "  echo hello | whippet produce greetings\n"
       "  printf 'order-1:{\"item\":\"book\"}\\n' | whippet produce orders --key-separator : "
       "--header source=shop\n"
       "  whippet produce orders --count 1000 --value 'order {n}' --print-offsets\n"
-      "  whippet produce orders --partition 2 < records.txt");
+      "  whippet produce orders --partition 2 < records.txt"));
   command->callback([options, &state] { run_produce(*options, state); });
 }
 

@@ -112,49 +112,49 @@ void add_topics_command(CLI::App& app, CliState& state) {
   auto options = std::make_shared<TopicsOptions>();
   auto* topics = app.add_subcommand("topics", "List, create, delete and describe topics.");
   topics->require_subcommand(1);
-  topics->footer(
+  topics->footer(with_global_options(
       "Examples:\n"
       "  whippet topics list\n"
       "  whippet topics create orders --partitions 4\n"
-      "  whippet topics describe orders");
+      "  whippet topics describe orders"));
 
   auto* list = topics->add_subcommand("list", "Print the names of all topics, one per line.");
   list->add_flag("--internal", options->include_internal,
                  "Include internal topics such as __consumer_offsets");
-  list->footer("Examples:\n  whippet topics list\n  whippet topics list --internal | wc -l");
+  list->footer(with_global_options("Examples:\n  whippet topics list\n  whippet topics list --internal | wc -l"));
   list->callback([options, &state] { list_topics(*options, state); });
 
   auto* create = topics->add_subcommand(
       "create", "Create topics. On the embedded cluster this goes through the mock's own API "
                 "(via `whippet up`'s admin API), which cannot set topic configs.");
   create->add_option("TOPIC", options->names, "Topics to create")->required();
-  create->add_option("--partitions", options->partitions, "Partitions per topic")
+  create->add_option("--partitions", options->partitions, "Partitions per topic (default 1)")
       ->check(CLI::PositiveNumber);
   create->add_option("--replication", options->replication,
-                     "Replication factor (at most the number of brokers)")
+                     "Replication factor, at most the number of brokers (default 1)")
       ->check(CLI::PositiveNumber);
   create->add_option("--config", options->configs,
                      "Topic config KEY=VALUE, e.g. retention.ms=60000; repeatable")
       ->check(key_value_form("--config"));
   create->add_flag("--if-not-exists", options->if_not_exists,
                    "Succeed when the topic already exists (it is left as it is)");
-  create->footer(
+  create->footer(with_global_options(
       "Examples:\n"
       "  whippet topics create orders --partitions 4\n"
       "  whippet topics create audit --replication 3 --config cleanup.policy=compact\n"
-      "  whippet topics create orders payments --if-not-exists");
+      "  whippet topics create orders payments --if-not-exists"));
   create->callback([options, &state] { create_topics(*options, state); });
 
   auto* remove = topics->add_subcommand("delete", "Delete topics and all their records.");
   remove->add_option("TOPIC", options->names, "Topics to delete")->required();
-  remove->footer("Examples:\n  whippet topics delete orders");
+  remove->footer(with_global_options("Examples:\n  whippet topics delete orders"));
   remove->callback([options, &state] { delete_topics(*options, state); });
 
   auto* describe = topics->add_subcommand(
       "describe", "Show each partition's leader, replicas, in-sync replicas, low and high "
                   "watermarks and the number of records stored.");
   describe->add_option("TOPIC", options->names, "Topics to describe")->required();
-  describe->footer("Examples:\n  whippet topics describe orders payments");
+  describe->footer(with_global_options("Examples:\n  whippet topics describe orders payments"));
   describe->callback([options, &state] { describe_topics(*options, state); });
 }
 

@@ -117,11 +117,11 @@ void add_up_command(CLI::App& app, CliState& state) {
       ->check(CLI::Range(0, 65535));
   command->add_option("--for", options->run_seconds, "Stop after SECONDS instead of at Ctrl-C")
       ->check(CLI::PositiveNumber);
-  command->footer(
+  command->footer(with_global_options(
       "Examples:\n"
       "  whippet up --topic orders:4 --topic payments\n"
       "  whippet up --admin-port 8089 --for 600\n"
-      "  WHIPPET_HOME=/tmp/w1 whippet up     # a second, independent cluster");
+      "  WHIPPET_HOME=/tmp/w1 whippet up     # a second, independent cluster"));
   command->callback([options, &state] { run_up(*options, state); });
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "cli_state.h"
@@ -13,5 +15,12 @@ void add_produce_command(CLI::App& app, CliState& state);
 void add_consume_command(CLI::App& app, CliState& state);
 void add_topics_command(CLI::App& app, CliState& state);
 void add_groups_command(CLI::App& app, CliState& state);
+
+// A command's help footer: its examples, then a reminder of the options
+// every command takes, which CLI11 lists only in `whippet --help`.
+inline std::string with_global_options(const std::string& examples) {
+  return examples +
+         "\n\nGlobal options (see `whippet --help`): --brokers HOST:PORT, --config FILE, -v";
+}
 
 }  // namespace whippet::cli
