@@ -34,7 +34,6 @@ kafka::Properties consumer_properties(const ConsumerOptions& options,
   properties["max.poll.interval.ms"] = std::to_string(options.max_poll_interval.count());
   properties["partition.assignment.strategy"] =
       assignment_strategy_name(options.assignment_strategy);
-  properties["allow.auto.create.topics"] = "false";
   return properties;
 }
 

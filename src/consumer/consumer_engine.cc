@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::chrono::milliseconds kPollTimeout{100};
 constexpr int kSeekTimeoutMs = 5000;
+constexpr int kMaximumRecordsDrainedOnClose = 100000;
 
 std::string describe(const TopicPartition& partition) {
   return partition.topic + "-" + std::to_string(partition.partition);
@@ -79,6 +80,17 @@ void ConsumerEngine::close(std::chrono::milliseconds timeout) {
 
 void ConsumerEngine::run() {
   while (!stop_requested_.load()) poll_once();
+  {
+    std::lock_guard lock(wake_mutex_);
+    closing_ = true;
+  }
+  // rd_kafka_consumer_close returns early, without closing, when its wait is
+  // interrupted by a yield; consume any wake-up still pending first. Records
+  // fetched here are not dispatched, so not committed: a new owner gets them.
+  for (int drained = 0; drained < kMaximumRecordsDrainedOnClose; ++drained) {
+    kafka::MessageHandle message(rd_kafka_consumer_poll(handle_.get(), 0));
+    if (!message) break;
+  }
   // Leaving the group revokes everything through on_rebalance, on this
   // thread: drain, commit what finished, then go.
   if (auto err = rd_kafka_consumer_close(handle_.get())) {
@@ -353,7 +365,7 @@ void ConsumerEngine::fail(const std::string& reason) {
 void ConsumerEngine::wake() {
   resume_check_wanted_.store(true);
   std::lock_guard lock(wake_mutex_);
-  if (consumer_queue_) rd_kafka_queue_yield(consumer_queue_.get());
+  if (consumer_queue_ && !closing_) rd_kafka_queue_yield(consumer_queue_.get());
 }
 
 void ConsumerEngine::publish_assignment() {

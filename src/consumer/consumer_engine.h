@@ -63,7 +63,8 @@ class ConsumerEngine {
 
   kafka::KafkaHandle handle_;
   kafka::QueueHandle consumer_queue_;  // to wake the poll thread
-  std::mutex wake_mutex_;              // guards consumer_queue_ use from workers
+  std::mutex wake_mutex_;              // guards the two fields above and below
+  bool closing_ = false;               // no more wake-ups: close must not be interrupted
 
   std::unique_ptr<DispatchStrategy> strategy_;
   std::unique_ptr<WorkerPool> workers_;
