@@ -33,7 +33,7 @@ struct ConsumerOptions {
   // Required: the consumer group. Members of one group split the partitions.
   std::string group_id;
 
-  // What to read: topic names, or a regular expression (ECMAScript, matched
+  // What to read: topic names, or a regular expression (POSIX extended, matched
   // against whole topic names) such as "orders-.*". Exactly one of the two.
   std::vector<std::string> topics;
   std::string topic_pattern;

@@ -1,6 +1,6 @@
 #include "consumer/consumer_config.h"
 
-#include <regex>
+#include <regex.h>
 
 namespace whippet::consumer {
 namespace {
@@ -47,13 +47,16 @@ void validate(const ConsumerOptions& options) {
                     " needs either topics or a topic_pattern, not both and not neither");
   }
   if (!options.topic_pattern.empty()) {
-    try {
-      std::regex check(options.topic_pattern);
-    } catch (const std::regex_error& error) {
+    // POSIX extended syntax, close to what librdkafka accepts.
+    regex_t compiled;
+    const int status = regcomp(&compiled, options.topic_pattern.c_str(), REG_EXTENDED | REG_NOSUB);
+    if (status != 0) {
+      char reason[256];
+      regerror(status, &compiled, reason, sizeof reason);
       throw Error(ErrorCode::kInvalidArgument,
-                  "topic_pattern '" + options.topic_pattern + "' is not a valid regex: " +
-                      error.what());
+                  "topic_pattern '" + options.topic_pattern + "' is not a valid regex: " + reason);
     }
+    regfree(&compiled);
   }
   if (options.max_queued_records_per_partition == 0) {
     throw Error(ErrorCode::kInvalidArgument, "max_queued_records_per_partition must be at least 1");
