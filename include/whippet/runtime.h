@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "whippet/record.h"
+
+namespace whippet {
+
+// One partition of a running consumer, as the control plane sees it.
+struct PartitionSnapshot {
+  std::string topic;
+  int32_t partition = -1;
+  std::size_t queued = 0;     // dispatched, waiting for a worker
+  std::size_t in_flight = 0;  // handlers running now
+  // The longest-running record in progress, and for how long.
+  std::optional<int64_t> in_progress_offset;
+  double in_progress_seconds = 0;
+  std::optional<double> paused_seconds;    // paused by back-pressure, for how long
+  std::optional<int64_t> blocked_offset;   // held by a blocking retry policy
+  int blocked_attempt = 0;
+  std::optional<int64_t> committed_offset; // last committed by this member
+  std::vector<int64_t> gaps;               // handled offsets above the committed one
+  int64_t high_watermark = -1;             // as last seen by the poll thread
+  int64_t lag = 0;                         // records behind the end
+  double lag_seconds = 0;                  // age of the oldest record not yet handled
+};
+
+// A running consumer: identity, counters and per-partition state.
+struct ConsumerSnapshot {
+  std::string group;
+  std::string handler;  // the name metrics are labelled with
+  std::vector<std::string> topics;
+  std::string topic_pattern;
+  std::string state;    // running, closing, closed, failed
+  std::string error;
+  std::uint64_t records_handled = 0;
+  std::uint64_t handler_failures = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t commit_failures = 0;
+  std::uint64_t rebalances = 0;
+  std::vector<PartitionSnapshot> partitions;
+};
+
+nlohmann::json to_json(const PartitionSnapshot& snapshot);
+nlohmann::json to_json(const ConsumerSnapshot& snapshot);
+
+}  // namespace whippet
