@@ -15,6 +15,7 @@
 #include "producer/delivery_tracker.h"
 #include "producer/pending_delivery.h"
 #include "producer/producer_config.h"
+#include "tracing/propagation.h"
 
 namespace whippet {
 namespace {
@@ -348,6 +349,8 @@ Producer::~Producer() {
 }
 
 std::future<RecordMetadata> Producer::send(ProducerRecord record) {
+  // Inside a handler, the record continues the handled record's trace.
+  tracing::continue_current_trace(record.headers);
   std::promise<RecordMetadata> promise;
   auto future = promise.get_future();
   impl_->submit(record, std::make_unique<producer::PendingDelivery>(std::move(promise)));
@@ -355,6 +358,7 @@ std::future<RecordMetadata> Producer::send(ProducerRecord record) {
 }
 
 void Producer::send(ProducerRecord record, DeliveryCallback callback) {
+  tracing::continue_current_trace(record.headers);
   impl_->submit(record, std::make_unique<producer::PendingDelivery>(std::move(callback)));
 }
 
