@@ -1,0 +1,55 @@
+#include "observability/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace whippet::observability {
+
+DurationHistogram::DurationHistogram() {
+  for (auto& bucket : buckets_) bucket.store(0, std::memory_order_relaxed);
+}
+
+const std::array<std::int64_t, kDurationBucketSeconds.size()>&
+DurationHistogram::bounds_nanoseconds() {
+  static const auto bounds = [] {
+    std::array<std::int64_t, kDurationBucketSeconds.size()> result{};
+    std::transform(kDurationBucketSeconds.begin(), kDurationBucketSeconds.end(), result.begin(),
+                   [](double seconds) {
+                     // Rounded: 0.001 * 1e9 is not exactly a million in binary.
+                     return static_cast<std::int64_t>(std::llround(seconds * 1e9));
+                   });
+    return result;
+  }();
+  return bounds;
+}
+
+void DurationHistogram::observe(std::chrono::nanoseconds duration) noexcept {
+  // A clock step can make a measured duration negative; count it as zero
+  // rather than corrupt the sum.
+  const std::int64_t nanoseconds = std::max<std::int64_t>(duration.count(), 0);
+  const auto& bounds = bounds_nanoseconds();
+  // Prometheus buckets are "less than or equal": the first bound >= value.
+  const auto index = static_cast<std::size_t>(
+      std::lower_bound(bounds.begin(), bounds.end(), nanoseconds) - bounds.begin());
+  buckets_[index].fetch_add(1, std::memory_order_relaxed);
+  sum_nanoseconds_.fetch_add(static_cast<std::uint64_t>(nanoseconds), std::memory_order_relaxed);
+}
+
+HistogramSnapshot DurationHistogram::snapshot() const {
+  HistogramSnapshot result;
+  result.upper_bounds = kDurationBucketSeconds;
+  result.cumulative_counts.reserve(buckets_.size());
+  std::uint64_t running = 0;
+  for (const auto& bucket : buckets_) {
+    running += bucket.load(std::memory_order_relaxed);
+    result.cumulative_counts.push_back(running);
+  }
+  // The count is the +Inf bucket by construction, so the two never disagree
+  // even while observations race with the scrape.
+  result.count = running;
+  result.sum_seconds =
+      static_cast<double>(sum_nanoseconds_.load(std::memory_order_relaxed)) / 1e9;
+  return result;
+}
+
+}  // namespace whippet::observability
