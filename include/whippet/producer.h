@@ -8,6 +8,7 @@
 #include <string>
 
 #include "whippet/cluster.h"
+#include "whippet/metrics.h"
 #include "whippet/record.h"
 #include "whippet/result.h"
 
@@ -45,6 +46,11 @@ struct ProducerOptions {
   std::chrono::milliseconds buffer_full_timeout{30000};
 
   Compression compression = Compression::kNone;
+
+  // Where every record's outcome is reported as a metrics::DeliveryCompleted:
+  // the time from send() to the delivery report, or the error. Default: none,
+  // and then the producer does not even read the clock for it.
+  metrics::MetricsReporter metrics;
 };
 
 // Called once per record with where it was stored or why it failed. Runs on

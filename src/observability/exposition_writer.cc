@@ -62,9 +62,15 @@ std::string escape_label_value(std::string_view value) {
 std::string format_value(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[32];
-  // Shortest round-trip form: 0.0005 stays "0.0005", 60.0 becomes "60".
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  // Shortest round-trip digits. Plain notation in the range durations,
+  // counts and offsets live in, so that a bucket reads le="0.0005" rather
+  // than le="5e-04"; exponents only for the extremes.
+  const double magnitude = std::fabs(value);
+  const bool plain = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15);
+  char buffer[64];
+  const auto result = plain ? std::to_chars(buffer, buffer + sizeof buffer, value,
+                                            std::chars_format::fixed)
+                            : std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
 }
 

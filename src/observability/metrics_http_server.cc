@@ -1,11 +1,12 @@
 #include "observability/metrics_http_server.h"
 
+#include <sys/socket.h>
+
 #include <exception>
 #include <memory>
 #include <thread>
 
 #include <httplib.h>
-#include <spdlog/spdlog.h>
 
 #include "whippet/error.h"
 #include "whippet/prometheus.h"
@@ -62,6 +63,14 @@ constexpr std::size_t kServerThreads = 2;
 // health check; only an overloaded machine takes more than milliseconds.
 constexpr time_t kStartupTimeoutSeconds = 10;
 
+// httplib's default sets SO_REUSEPORT, which lets a second server bind a
+// port already serving and silently take half of its scrapes. SO_REUSEADDR
+// alone still allows a restart while old connections linger in TIME_WAIT.
+void reuse_address_only(socket_t socket) {
+  int enabled = 1;
+  setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &enabled, sizeof enabled);
+}
+
 }  // namespace
 
 struct MetricsHttpServer::Impl {
@@ -100,6 +109,7 @@ MetricsHttpServer::MetricsHttpServer(std::shared_ptr<const PrometheusSink> sink,
   impl_->sink = std::move(sink);
   impl_->options = std::move(options);
   impl_->server.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
+  impl_->server.set_socket_options(reuse_address_only);
   observability::add_metrics_routes(impl_->server,
                                     [sink = impl_->sink] { return sink->render(); });
   impl_->bind();

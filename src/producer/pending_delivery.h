@@ -3,6 +3,7 @@
 // The one heap object per record in flight: librdkafka carries a pointer to
 // it as the message opaque and hands it back in the delivery report.
 
+#include <chrono>
 #include <cstdint>
 #include <future>
 #include <variant>
@@ -26,9 +27,15 @@ class PendingDelivery {
   void set_create_time(int64_t epoch_milliseconds) { create_time_ = epoch_milliseconds; }
   int64_t create_time() const { return create_time_; }
 
+  // When send() was called, on the monotonic clock, for the delivery latency
+  // metric; set only when the producer reports metrics.
+  void set_send_time(std::chrono::steady_clock::time_point time) { send_time_ = time; }
+  std::chrono::steady_clock::time_point send_time() const { return send_time_; }
+
  private:
   std::variant<std::promise<RecordMetadata>, DeliveryCallback> outcome_;
   int64_t create_time_ = 0;
+  std::chrono::steady_clock::time_point send_time_;
 };
 
 }  // namespace whippet::producer

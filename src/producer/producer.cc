@@ -77,7 +77,13 @@ struct Producer::Impl {
  private:
   rd_kafka_error_t* produce(const ProducerRecord& record, rd_kafka_headers_t* headers,
                             producer::PendingDelivery* pending);
-  void reject(std::unique_ptr<producer::PendingDelivery> pending, Error error);
+  void reject(std::unique_ptr<producer::PendingDelivery> pending, const std::string& topic,
+              Error error);
+  // Hands over an outcome decided on the sending thread, reporting it first.
+  void complete(producer::PendingDelivery& pending, const std::string& topic,
+                Result<RecordMetadata> outcome) noexcept;
+  void report_delivery(const char* topic, const producer::PendingDelivery& pending,
+                       const Result<RecordMetadata>& outcome) const noexcept;
   void fail_pending();
   void run_delivery_loop();
   void stop_delivery_thread();
@@ -154,7 +160,11 @@ void Producer::Impl::on_delivery(rd_kafka_t* /*handle*/, const rd_kafka_message_
       static_cast<producer::PendingDelivery*>(message->_private));
   if (!pending) return;
   try {
-    pending->complete(impl.outcome_of(*message, *pending));
+    auto outcome = impl.outcome_of(*message, *pending);
+    // Reported before the outcome is handed over, so that whoever waits on
+    // the future or flush() also finds the record counted.
+    impl.report_delivery(rd_kafka_topic_name(message->rkt), *pending, outcome);
+    pending->complete(std::move(outcome));
   } catch (...) {
     // outcome_of could only fail to allocate; the record still needs an outcome.
     pending->complete(Error(ErrorCode::kKafka, "cannot report delivery outcome"));
@@ -245,19 +255,45 @@ rd_kafka_error_t* Producer::Impl::produce(const ProducerRecord& record,
   return rd_kafka_produceva(handle.get(), fields.data(), count);
 }
 
-void Producer::Impl::reject(std::unique_ptr<producer::PendingDelivery> pending, Error error) {
-  pending->complete(std::move(error));
+void Producer::Impl::report_delivery(const char* topic, const producer::PendingDelivery& pending,
+                                     const Result<RecordMetadata>& outcome) const noexcept {
+  if (!options.metrics.enabled()) return;
+  try {
+    metrics::DeliveryCompleted event;
+    event.topic = topic;
+    event.latency = Clock::now() - pending.send_time();
+    if (!outcome.ok()) event.error = outcome.error().code();
+    options.metrics.report(event);
+  } catch (const std::exception& error) {
+    // Only copying the topic name can fail; the record's outcome matters more.
+    spdlog::warn("delivery metric for topic {} dropped: {}", topic, error.what());
+  }
+}
+
+void Producer::Impl::complete(producer::PendingDelivery& pending, const std::string& topic,
+                              Result<RecordMetadata> outcome) noexcept {
+  report_delivery(topic.c_str(), pending, outcome);
+  pending.complete(std::move(outcome));
+}
+
+void Producer::Impl::reject(std::unique_ptr<producer::PendingDelivery> pending,
+                            const std::string& topic, Error error) {
+  complete(*pending, topic, std::move(error));
   tracker.finish();
 }
 
 void Producer::Impl::submit(const ProducerRecord& record,
                             std::unique_ptr<producer::PendingDelivery> pending) {
+  // Read only when someone collects metrics: the clock is not free.
+  if (options.metrics.enabled()) pending->set_send_time(Clock::now());
   if (record.topic.empty()) {
-    pending->complete(Error(ErrorCode::kInvalidArgument, "cannot send a record without a topic"));
+    complete(*pending, record.topic,
+             Error(ErrorCode::kInvalidArgument, "cannot send a record without a topic"));
     return;
   }
   if (const auto size = record_bytes(record); size > options.max_record_bytes) {
-    pending->complete(record_too_large(record.topic, size, options.max_record_bytes));
+    complete(*pending, record.topic,
+             record_too_large(record.topic, size, options.max_record_bytes));
     return;
   }
   // Converted before counting the record, so that a failure here cannot
@@ -265,7 +301,7 @@ void Producer::Impl::submit(const ProducerRecord& record,
   kafka::HeadersHandle headers;
   if (!record.headers.empty()) headers = kafka::to_kafka_headers(record.headers);
   if (!tracker.try_start()) {
-    pending->complete(shutdown_error(record.topic));
+    complete(*pending, record.topic, shutdown_error(record.topic));
     return;
   }
   if (mock_cluster) {
@@ -290,8 +326,10 @@ void Producer::Impl::submit(const ProducerRecord& record,
         seen_completions = tracker.completions();
         continue;
       }
-      if (tracker.closed()) return reject(std::move(pending), shutdown_error(record.topic));
-      return reject(std::move(pending),
+      if (tracker.closed()) {
+        return reject(std::move(pending), record.topic, shutdown_error(record.topic));
+      }
+      return reject(std::move(pending), record.topic,
                     Error(ErrorCode::kTimeout,
                           "producer buffer full: record for topic " + record.topic +
                               " not accepted within buffer_full_timeout (" +
@@ -301,14 +339,15 @@ void Producer::Impl::submit(const ProducerRecord& record,
     const auto context = context_of(record.topic, record.partition.value_or(-1));
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
       // librdkafka counts framing too, so this can trigger just under the limit.
-      return reject(std::move(pending),
+      return reject(std::move(pending), record.topic,
                     Error(ErrorCode::kRecordTooLarge,
                           "record of " + std::to_string(record_bytes(record)) +
                               " bytes for topic " + record.topic +
                               " is too large once framed: " + rd_kafka_error_string(error.get()),
                           ErrorContext::of_topic(record.topic)));
     }
-    return reject(std::move(pending), kafka::translate(error.get(), "cannot send record", context));
+    return reject(std::move(pending), record.topic,
+                  kafka::translate(error.get(), "cannot send record", context));
   }
 }
 
