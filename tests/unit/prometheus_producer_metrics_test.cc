@@ -76,7 +76,8 @@ TEST_F(PrometheusProducerMetricsTest, RefusedRecordsAreCountedAsErrors) {
 TEST_F(PrometheusProducerMetricsTest, CallbackDeliveriesAreReportedToo) {
   Producer producer(options());
   std::promise<void> delivered;
-  producer.send(record("v"), [&delivered](const Result<RecordMetadata>&) { delivered.set_value(); });
+  producer.send(record("v"),
+                [&delivered](const Result<RecordMetadata>& /*outcome*/) { delivered.set_value(); });
   ASSERT_EQ(delivered.get_future().wait_for(10s), std::future_status::ready);
   EXPECT_TRUE(has_line(sink_->render(),
                        R"(whippet_producer_delivery_duration_seconds_count{topic="t"} 1)"));

@@ -127,8 +127,10 @@ TEST(PrometheusSinkTest, CommitsAreTimedAndFailuresCountedPerGroup) {
   sink.on_event(CommitCompleted{"audit", 1ms, true});
   const auto page = sink.render();
   EXPECT_TRUE(has_line(page, "# TYPE whippet_commit_duration_seconds histogram"));
-  EXPECT_TRUE(has_line(page, R"(whippet_commit_duration_seconds_bucket{group="billing",le="0.005"} 1)"));
-  EXPECT_TRUE(has_line(page, R"(whippet_commit_duration_seconds_bucket{group="billing",le="0.025"} 2)"));
+  EXPECT_TRUE(
+      has_line(page, R"(whippet_commit_duration_seconds_bucket{group="billing",le="0.005"} 1)"));
+  EXPECT_TRUE(
+      has_line(page, R"(whippet_commit_duration_seconds_bucket{group="billing",le="0.025"} 2)"));
   EXPECT_TRUE(has_line(page, R"(whippet_commit_duration_seconds_sum{group="billing"} 0.025)"));
   EXPECT_TRUE(has_line(page, R"(whippet_commit_duration_seconds_count{group="billing"} 2)"));
   EXPECT_TRUE(has_line(page, R"(whippet_commit_duration_seconds_count{group="audit"} 1)"));
@@ -157,9 +159,9 @@ TEST(PrometheusSinkTest, DeliveriesAreTimedAndErrorsCountedByCode) {
 TEST(PrometheusSinkTest, LabelValuesAreEscaped) {
   PrometheusSink sink;
   sink.on_event(RecordHandled{{"quote\"back\\slash\nline", "g", "h"}, 1ms});
-  EXPECT_TRUE(has_line(
-      sink.render(),
-      R"(whippet_records_handled_total{topic="quote\"back\\slash\nline",group="g",handler="h"} 1)"));
+  EXPECT_TRUE(has_line(sink.render(),
+                       R"(whippet_records_handled_total{topic="quote\"back\\slash\nline",)"
+                       R"(group="g",handler="h"} 1)"));
 }
 
 TEST(PrometheusSinkTest, ConcurrentReportersAddUp) {

@@ -32,8 +32,9 @@ inline ::testing::AssertionResult has_line(const std::string& page, std::string_
 // Lines that start with `prefix`: the samples of one family, say.
 inline std::size_t count_lines_starting_with(const std::string& page, std::string_view prefix) {
   const auto lines = lines_of(page);
-  return static_cast<std::size_t>(std::count_if(
-      lines.begin(), lines.end(), [&](const std::string& line) { return line.starts_with(prefix); }));
+  return static_cast<std::size_t>(
+      std::count_if(lines.begin(), lines.end(),
+                    [&](const std::string& line) { return line.starts_with(prefix); }));
 }
 
 }  // namespace whippet::testing
