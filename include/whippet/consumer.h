@@ -10,7 +10,9 @@
 
 #include "whippet/cluster.h"
 #include "whippet/handler.h"
+#include "whippet/metrics.h"
 #include "whippet/record.h"
+#include "whippet/runtime.h"
 
 namespace whippet {
 
@@ -60,7 +62,23 @@ struct ConsumerOptions {
   // the poll thread itself may stall.
   std::chrono::milliseconds max_poll_interval{300000};
 
-  AssignmentStrategy assignment_strategy = AssignmentStrategy::kCooperativeSticky;
+  // Eager (range) by default: librdkafka 2.0.2's cooperative-sticky protocol
+  // was seen to lose the assignment mid-rebalance (ILLEGAL_GENERATION on
+  // commit), which turns clean hand-overs into replays. Both are supported.
+  AssignmentStrategy assignment_strategy = AssignmentStrategy::kRange;
+
+  // The name metrics and snapshots use for this consumer's handler; the
+  // group id when empty.
+  std::string handler_name;
+
+  // Where handler, commit and retry events go. Default: nowhere.
+  metrics::MetricsReporter metrics;
+
+  // Makes each record's W3C trace context (and these custom context headers,
+  // e.g. "x-request-id") current while its handler runs, so records produced
+  // by the handler continue the trace.
+  bool propagate_trace_context = true;
+  std::vector<std::string> context_headers;
 };
 
 // Counters for tests and dashboards; the full runtime snapshot builds on it.
@@ -93,6 +111,15 @@ class Consumer {
   std::string error() const;
 
   ConsumerStats stats() const;
+
+  // The runtime state of this consumer, safe to call from any thread.
+  ConsumerSnapshot snapshot() const;
+
+  // Control verbs, carried out on the poll thread: stop fetching a partition
+  // until resumed (handlers already queued still run). Unknown partitions
+  // throw Error(kNotFound).
+  void pause(const TopicPartition& partition);
+  void resume(const TopicPartition& partition);
 
   // Blocks until the consumer owns at least one partition, or the timeout.
   bool wait_for_assignment(std::chrono::milliseconds timeout) const;

@@ -65,4 +65,7 @@ struct TopicPartition {
   auto operator<=>(const TopicPartition&) const = default;
 };
 
+// "topic-partition", the way Kafka tools name a partition.
+std::string to_string(const TopicPartition& partition);
+
 }  // namespace whippet

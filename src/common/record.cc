@@ -13,4 +13,8 @@ std::optional<Bytes> last_header(const Headers& headers, std::string_view key) {
   return found->value;
 }
 
+std::string to_string(const TopicPartition& partition) {
+  return partition.topic + "-" + std::to_string(partition.partition);
+}
+
 }  // namespace whippet

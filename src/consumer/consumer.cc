@@ -22,6 +22,9 @@ void Consumer::close(std::chrono::milliseconds timeout) { impl_->engine.close(ti
 bool Consumer::failed() const { return impl_->engine.failed(); }
 std::string Consumer::error() const { return impl_->engine.error(); }
 ConsumerStats Consumer::stats() const { return impl_->engine.stats(); }
+ConsumerSnapshot Consumer::snapshot() const { return impl_->engine.snapshot(); }
+void Consumer::pause(const TopicPartition& partition) { impl_->engine.pause(partition); }
+void Consumer::resume(const TopicPartition& partition) { impl_->engine.resume(partition); }
 bool Consumer::wait_for_assignment(std::chrono::milliseconds timeout) const {
   return impl_->engine.wait_for_assignment(timeout);
 }

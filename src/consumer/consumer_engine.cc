@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "consumer/consumer_config.h"
+#include "consumer/handler_decorators.h"
 #include "kafka/client_config.h"
 #include "kafka/error_translation.h"
 #include "kafka/record_conversion.h"
@@ -16,10 +17,6 @@ namespace {
 constexpr std::chrono::milliseconds kPollTimeout{100};
 constexpr int kSeekTimeoutMs = 5000;
 constexpr int kMaximumRecordsDrainedOnClose = 100000;
-
-std::string describe(const TopicPartition& partition) {
-  return partition.topic + "-" + std::to_string(partition.partition);
-}
 
 std::vector<std::string> subscription_of(const ConsumerOptions& options) {
   if (options.topic_pattern.empty()) return options.topics;
@@ -44,8 +41,8 @@ ConsumerEngine::ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster,
 
   workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
   strategy_ = make_dispatch_strategy(
-      options_.dispatch, DispatchContext{workers_.get(), std::move(handler), [this] { wake(); },
-                                         &counters_});
+      options_.dispatch, DispatchContext{workers_.get(), decorate(std::move(handler)),
+                                         [this] { wake(); }, &counters_});
 
   const auto topics = subscription_of(options_);
   auto subscription = kafka::make_partition_list(static_cast<int>(topics.size()));
@@ -104,8 +101,23 @@ void ConsumerEngine::run() {
   consumer_queue_.reset();  // librdkafka requires queues gone before the handle
 }
 
+Handler ConsumerEngine::decorate(Handler handler) const {
+  if (options_.metrics.enabled()) {
+    handler = with_metrics(std::move(handler), options_.metrics, options_.group_id,
+                           options_.handler_name.empty() ? options_.group_id
+                                                         : options_.handler_name);
+  }
+  if (options_.propagate_trace_context) {
+    handler = with_trace_context(std::move(handler), options_.context_headers);
+  }
+  return handler;
+}
+
 void ConsumerEngine::poll_once() {
-  if (resume_check_wanted_.exchange(false)) resume_ready_partitions();
+  if (control_commands_waiting_.exchange(false)) run_control_commands();
+  // Workers wake this thread when a paused partition drains, but the last
+  // completions may land before the pause was marked: look every round too.
+  if (resume_check_wanted_.exchange(false) || paused_partitions_ > 0) resume_ready_partitions();
   commit(false);
   kafka::MessageHandle message(
       rd_kafka_consumer_poll(handle_.get(), static_cast<int>(kPollTimeout.count())));
@@ -136,32 +148,36 @@ void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
     pause_and_rewind(*partition, message.offset);
     return;
   }
-  partition->dispatched(message.offset);
+  partition->dispatched(message.offset, rd_kafka_message_timestamp(&message, nullptr));
   strategy_->dispatch(partition, kafka::to_record(message));
 }
 
 void ConsumerEngine::pause_and_rewind(PartitionState& partition, int64_t offset) {
   const auto& key = partition.topic_partition();
+  // Marked first, so that workers completing records from now on see it.
+  const auto resume_below = std::max<std::size_t>(1, options_.max_queued_records_per_partition / 2);
+  partition.mark_paused(offset, resume_below);
+  ++paused_partitions_;
+  counters_.pauses.fetch_add(1, std::memory_order_relaxed);
   auto list = kafka::make_partition_list(1);
   rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition)->offset = offset;
   rd_kafka_pause_partitions(handle_.get(), list.get());
   // Pausing alone would resume after the record just rejected; rewinding
   // makes it the first record fetched on resume.
   if (kafka::ErrorHandle error{rd_kafka_seek_partitions(handle_.get(), list.get(), kSeekTimeoutMs)}) {
-    spdlog::error("cannot rewind {} to {}: {}", describe(key), offset,
+    spdlog::error("cannot rewind {} to {}: {}", to_string(key), offset,
                   rd_kafka_error_string(error.get()));
   }
-  const auto resume_below = std::max<std::size_t>(1, options_.max_queued_records_per_partition / 2);
-  partition.mark_paused(offset, resume_below);
-  counters_.pauses.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ConsumerEngine::resume_ready_partitions() {
   auto list = kafka::make_partition_list(4);
   for (auto& [key, partition] : partitions_) {
-    if (!partition->resume_wanted()) continue;
-    rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
+    if (!partition->paused() || !partition->resume_wanted()) continue;
     partition->mark_resumed();
+    --paused_partitions_;
+    if (partition->held_by_operator) continue;  // stays paused until the operator resumes it
+    rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
   }
   if (list->cnt > 0) rd_kafka_resume_partitions(handle_.get(), list.get());
 }
@@ -170,6 +186,7 @@ void ConsumerEngine::commit(bool force) {
   const auto now = std::chrono::steady_clock::now();
   if (!force && now < next_commit_) return;
   next_commit_ = now + options_.commit_interval;
+  refresh_watermarks();
   std::vector<std::shared_ptr<PartitionState>> all;
   all.reserve(partitions_.size());
   for (auto& [key, partition] : partitions_) all.push_back(partition);
@@ -183,15 +200,20 @@ void ConsumerEngine::commit_partitions(
   for (const auto& partition : partitions) {
     const auto position = partition->committable_position();
     if (position < 0) continue;
-    if (partition->last_committed && *partition->last_committed >= position) continue;
+    const auto last = partition->last_committed();
+    if (last && *last >= position) continue;
     const auto& key = partition->topic_partition();
     rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition)->offset =
         position;
     by_key[key] = partition.get();
   }
   if (list->cnt == 0) return;
+  const auto started = std::chrono::steady_clock::now();
   const auto err = rd_kafka_commit(handle_.get(), list.get(), 0);
-  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+  const bool succeeded = !err || err == RD_KAFKA_RESP_ERR__NO_OFFSET;
+  options_.metrics.report(metrics::CommitCompleted{
+      options_.group_id, std::chrono::steady_clock::now() - started, succeeded});
+  if (!succeeded) {
     counters_.commit_failures.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("commit for group {} failed, will retry: {}", options_.group_id,
                  rd_kafka_err2str(err));
@@ -204,152 +226,9 @@ void ConsumerEngine::commit_partitions(
                    rd_kafka_err2str(element.err));
       continue;
     }
-    by_key[{element.topic, element.partition}]->last_committed = element.offset;
+    by_key[{element.topic, element.partition}]->set_committed(element.offset);
   }
   counters_.commits.fetch_add(1, std::memory_order_relaxed);
-}
-
-void ConsumerEngine::rebalance_trampoline(rd_kafka_t* /*handle*/, rd_kafka_resp_err_t err,
-                                          rd_kafka_topic_partition_list_t* partitions,
-                                          void* opaque) {
-  auto* engine = static_cast<ConsumerEngine*>(opaque);
-  try {
-    engine->on_rebalance(err, partitions);
-  } catch (const std::exception& error) {
-    engine->fail(std::string("rebalance failed: ") + error.what());
-  } catch (...) {
-    engine->fail("rebalance failed with a non-standard exception");
-  }
-}
-
-void ConsumerEngine::on_rebalance(rd_kafka_resp_err_t err,
-                                  rd_kafka_topic_partition_list_t* partitions) {
-  cooperative_ = std::string_view(rd_kafka_rebalance_protocol(handle_.get())) == "COOPERATIVE";
-  counters_.rebalances.fetch_add(1, std::memory_order_relaxed);
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    assign(partitions);
-  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-    revoke(partitions);
-  } else {
-    spdlog::error("rebalance error for group {}: {}", options_.group_id, rd_kafka_err2str(err));
-    revoke(partitions);
-  }
-  publish_assignment();
-}
-
-void ConsumerEngine::assign(rd_kafka_topic_partition_list_t* partitions) {
-  set_starting_positions(partitions);
-  for (int i = 0; i < partitions->cnt; ++i) {
-    const auto& element = partitions->elems[i];
-    TopicPartition key{element.topic, element.partition};
-    auto state = std::make_shared<PartitionState>(key, next_epoch_++, element.offset);
-    if (element.offset >= 0 && element.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      state->last_committed = element.offset;
-    }
-    partitions_[key] = std::move(state);
-  }
-  if (cooperative_) {
-    if (kafka::ErrorHandle error{rd_kafka_incremental_assign(handle_.get(), partitions)}) {
-      throw kafka::translate(error.get(), "incremental assign failed", ErrorContext::of_group(options_.group_id));
-    }
-  } else if (auto err = rd_kafka_assign(handle_.get(), partitions)) {
-    throw kafka::translate(err, "assign failed", ErrorContext::of_group(options_.group_id));
-  }
-  spdlog::info("group {}: assigned {} partition(s)", options_.group_id, partitions->cnt);
-}
-
-void ConsumerEngine::set_starting_positions(rd_kafka_topic_partition_list_t* partitions) {
-  const int timeout_ms = static_cast<int>(options_.cluster.request_timeout.count());
-  if (auto err = rd_kafka_committed(handle_.get(), partitions, timeout_ms)) {
-    // Let librdkafka look the committed offsets up itself when fetching.
-    spdlog::warn("group {}: cannot read committed offsets ({}); starting from them lazily",
-                 options_.group_id, rd_kafka_err2str(err));
-    for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
-    return;
-  }
-  // Partitions this group never committed to: find the initial position and
-  // commit it now, so records produced before the first commit are not
-  // skipped by a `latest` restart.
-  auto fresh = kafka::make_partition_list(partitions->cnt);
-  const auto logical = options_.initial_offset == InitialOffset::kEarliest
-                           ? RD_KAFKA_OFFSET_BEGINNING
-                           : RD_KAFKA_OFFSET_END;
-  for (int i = 0; i < partitions->cnt; ++i) {
-    auto& element = partitions->elems[i];
-    element.err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (element.offset >= 0) continue;
-    rd_kafka_topic_partition_list_add(fresh.get(), element.topic, element.partition)->offset =
-        logical;
-  }
-  if (fresh->cnt == 0) return;
-  // A logical timestamp of -2 / -1 asks ListOffsets for the earliest / latest offset.
-  if (auto err = rd_kafka_offsets_for_times(handle_.get(), fresh.get(), timeout_ms)) {
-    spdlog::warn("group {}: cannot look up initial offsets ({}); using auto.offset.reset",
-                 options_.group_id, rd_kafka_err2str(err));
-    return;
-  }
-  auto committed = rd_kafka_commit(handle_.get(), fresh.get(), 0);
-  for (int i = 0; i < fresh->cnt; ++i) {
-    const auto& found = fresh->elems[i];
-    auto* target = rd_kafka_topic_partition_list_find(partitions, found.topic, found.partition);
-    if (target == nullptr || found.err || found.offset < 0) continue;
-    target->offset = found.offset;
-    // Marks whether the starting position is known to be committed.
-    target->err = committed ? RD_KAFKA_RESP_ERR__NO_OFFSET : RD_KAFKA_RESP_ERR_NO_ERROR;
-  }
-  if (committed) {
-    spdlog::warn("group {}: cannot commit initial positions ({}); will retry", options_.group_id,
-                 rd_kafka_err2str(committed));
-  }
-}
-
-void ConsumerEngine::revoke(rd_kafka_topic_partition_list_t* partitions) {
-  const bool lost = rd_kafka_assignment_lost(handle_.get()) != 0;
-  std::vector<std::shared_ptr<PartitionState>> revoked;
-  auto paused = kafka::make_partition_list(1);
-  for (int i = 0; i < partitions->cnt; ++i) {
-    const auto& element = partitions->elems[i];
-    auto found = partitions_.find({element.topic, element.partition});
-    if (found == partitions_.end()) continue;
-    found->second->stop_starting();
-    strategy_->remove(*found->second);
-    if (found->second->paused()) {
-      rd_kafka_topic_partition_list_add(paused.get(), element.topic, element.partition);
-    }
-    revoked.push_back(found->second);
-    partitions_.erase(found);
-  }
-  if (lost) {
-    spdlog::warn("group {}: {} partition(s) lost; their progress is not committed",
-                 options_.group_id, revoked.size());
-  } else {
-    const auto drain_timeout = drain_timeout_.load();
-    const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-    std::vector<std::shared_ptr<PartitionState>> drained;
-    for (auto& partition : revoked) {
-      if (partition->wait_until_idle(deadline)) {
-        drained.push_back(partition);
-      } else {
-        spdlog::warn("group {}: {} did not drain within {} ms; committing nothing more for it",
-                     options_.group_id, describe(partition->topic_partition()),
-                     drain_timeout.count());
-      }
-    }
-    commit_partitions(drained);
-  }
-  for (auto& partition : revoked) partition->fence();
-  // A partition unassigned while paused would otherwise stay paused when it
-  // comes back to this member.
-  if (paused->cnt > 0) rd_kafka_resume_partitions(handle_.get(), paused.get());
-  if (cooperative_) {
-    if (kafka::ErrorHandle error{rd_kafka_incremental_unassign(handle_.get(), partitions)}) {
-      spdlog::error("group {}: incremental unassign failed: {}", options_.group_id,
-                    rd_kafka_error_string(error.get()));
-    }
-  } else {
-    rd_kafka_assign(handle_.get(), nullptr);
-  }
-  spdlog::info("group {}: revoked {} partition(s)", options_.group_id, revoked.size());
 }
 
 void ConsumerEngine::fail(const std::string& reason) {
@@ -370,11 +249,17 @@ void ConsumerEngine::wake() {
 
 void ConsumerEngine::publish_assignment() {
   std::vector<TopicPartition> assignment;
+  std::vector<std::shared_ptr<PartitionState>> published;
   assignment.reserve(partitions_.size());
-  for (const auto& [key, partition] : partitions_) assignment.push_back(key);
+  published.reserve(partitions_.size());
+  for (const auto& [key, partition] : partitions_) {
+    assignment.push_back(key);
+    published.push_back(partition);
+  }
   {
     std::lock_guard lock(state_mutex_);
     assignment_ = std::move(assignment);
+    published_partitions_ = std::move(published);
   }
   assignment_changed_.notify_all();
 }

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,7 +35,12 @@ class ConsumerEngine {
   bool failed() const;
   std::string error() const;
   ConsumerStats stats() const;
+  ConsumerSnapshot snapshot() const;
   bool wait_for_assignment(std::chrono::milliseconds timeout) const;
+
+  // Control verbs: queued for the poll thread, which owns the handle.
+  void pause(const TopicPartition& partition);
+  void resume(const TopicPartition& partition);
 
  private:
   using PartitionMap = std::map<TopicPartition, std::shared_ptr<PartitionState>>;
@@ -56,6 +62,11 @@ class ConsumerEngine {
   void fail(const std::string& reason);
   void wake();
   void publish_assignment();
+  void refresh_watermarks();
+  void run_control_commands();
+  void queue_hold(const TopicPartition& partition, bool held);
+  void set_held(const TopicPartition& partition, bool held);
+  Handler decorate(Handler handler) const;
 
   const ConsumerOptions options_;
   const ResolvedCluster cluster_;
@@ -72,17 +83,21 @@ class ConsumerEngine {
   // Poll thread only.
   PartitionMap partitions_;
   uint64_t next_epoch_ = 1;
+  std::size_t paused_partitions_ = 0;  // by back-pressure
   bool cooperative_ = false;
   std::chrono::steady_clock::time_point next_commit_;
 
   std::atomic<std::chrono::milliseconds> drain_timeout_;  // shortened by close()
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> resume_check_wanted_{false};
+  std::atomic<bool> control_commands_waiting_{false};
   std::thread poll_thread_;
 
   mutable std::mutex state_mutex_;  // guards the fields below
   mutable std::condition_variable assignment_changed_;
   std::vector<TopicPartition> assignment_;
+  std::vector<std::shared_ptr<PartitionState>> published_partitions_;
+  std::vector<std::function<void()>> control_commands_;
   std::string error_;
   bool failed_ = false;
   bool closed_ = false;

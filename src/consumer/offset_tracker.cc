@@ -6,14 +6,14 @@
 
 namespace whippet::consumer {
 
-void OffsetTracker::track(int64_t offset) {
+void OffsetTracker::track(int64_t offset, int64_t timestamp_ms) {
   const int64_t last = window_.empty() ? position_ - 1 : window_.back().offset;
   if (offset <= last) {
     throw std::logic_error("offset " + std::to_string(offset) +
                            " dispatched out of order (after " + std::to_string(last) + ")");
   }
   if (window_.empty()) position_ = offset;
-  window_.push_back({offset, false});
+  window_.push_back({offset, timestamp_ms, false});
   ++pending_;
 }
 
@@ -37,6 +37,16 @@ std::vector<int64_t> OffsetTracker::completed_above_position() const {
     if (entry.done) completed.push_back(entry.offset);
   }
   return completed;
+}
+
+}  // namespace whippet::consumer
+
+namespace whippet::consumer {
+
+std::optional<int64_t> OffsetTracker::oldest_pending_timestamp() const {
+  // The front is never completed: completed entries at the front are popped.
+  if (window_.empty()) return std::nullopt;
+  return window_.front().timestamp_ms;
 }
 
 }  // namespace whippet::consumer

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 namespace whippet::consumer {
@@ -18,8 +19,9 @@ class OffsetTracker {
   // offset that would be committed if nothing were ever dispatched).
   explicit OffsetTracker(int64_t start_position) : position_(start_position) {}
 
-  // Offsets must be dispatched in increasing order.
-  void track(int64_t offset);
+  // Offsets must be dispatched in increasing order. The record's timestamp
+  // (milliseconds since the epoch) tells how old the oldest pending one is.
+  void track(int64_t offset, int64_t timestamp_ms = 0);
 
   // Returns false if the offset was never tracked or already completed.
   bool complete(int64_t offset);
@@ -34,9 +36,13 @@ class OffsetTracker {
   // Completed offsets above the committable position, in increasing order.
   std::vector<int64_t> completed_above_position() const;
 
+  // The timestamp of the oldest record not yet completed, if any.
+  std::optional<int64_t> oldest_pending_timestamp() const;
+
  private:
   struct Entry {
     int64_t offset;
+    int64_t timestamp_ms;
     bool done;
   };
   std::deque<Entry> window_;  // increasing offsets, front not done

@@ -1,28 +1,31 @@
 #include "consumer/partition_state.h"
 
+#include <algorithm>
+
 namespace whippet::consumer {
 
 PartitionState::PartitionState(TopicPartition topic_partition, uint64_t epoch,
                                int64_t start_position)
     : topic_partition_(std::move(topic_partition)), epoch_(epoch), tracker_(start_position) {}
 
-void PartitionState::dispatched(int64_t offset) {
+void PartitionState::dispatched(int64_t offset, int64_t timestamp_ms) {
   std::lock_guard lock(mutex_);
-  tracker_.track(offset);
+  tracker_.track(offset, timestamp_ms);
 }
 
-bool PartitionState::begin(int64_t /*offset*/) {
+bool PartitionState::begin(int64_t offset) {
+  const auto now = Clock::now();
   std::lock_guard lock(mutex_);
   if (!starting_allowed_) return false;
-  ++running_;
+  running_.emplace(offset, now);
   return true;
 }
 
 bool PartitionState::complete(int64_t offset) {
   std::lock_guard lock(mutex_);
-  --running_;
+  running_.erase(offset);
   if (!fenced_) tracker_.complete(offset);
-  if (running_ == 0 && !starting_allowed_) {
+  if (running_.empty() && !starting_allowed_) {
     idle_.notify_all();
     return true;
   }
@@ -45,9 +48,9 @@ void PartitionState::stop_starting() {
   starting_allowed_ = false;
 }
 
-bool PartitionState::wait_until_idle(std::chrono::steady_clock::time_point deadline) {
+bool PartitionState::wait_until_idle(Clock::time_point deadline) {
   std::unique_lock lock(mutex_);
-  return idle_.wait_until(lock, deadline, [this] { return running_ == 0; });
+  return idle_.wait_until(lock, deadline, [this] { return running_.empty(); });
 }
 
 void PartitionState::fence() {
@@ -58,6 +61,7 @@ void PartitionState::fence() {
 void PartitionState::mark_paused(int64_t resume_offset, std::size_t resume_below) {
   resume_offset_ = resume_offset;
   resume_below_.store(resume_below, std::memory_order_relaxed);
+  paused_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   paused_.store(true, std::memory_order_release);
 }
 
@@ -67,6 +71,51 @@ bool PartitionState::resume_wanted() const {
   return tracker_.pending() < resume_below_.load(std::memory_order_relaxed);
 }
 
-void PartitionState::mark_resumed() { paused_.store(false, std::memory_order_release); }
+void PartitionState::mark_resumed() {
+  paused_.store(false, std::memory_order_release);
+  paused_since_.store(0, std::memory_order_relaxed);
+}
+
+std::optional<int64_t> PartitionState::last_committed() const {
+  std::lock_guard lock(mutex_);
+  return last_committed_;
+}
+
+void PartitionState::set_committed(int64_t position) {
+  std::lock_guard lock(mutex_);
+  last_committed_ = position;
+}
+
+PartitionSnapshot PartitionState::snapshot(Clock::time_point now, int64_t now_epoch_ms) const {
+  PartitionSnapshot snapshot;
+  snapshot.topic = topic_partition_.topic;
+  snapshot.partition = topic_partition_.partition;
+  const auto paused_since = paused_since_.load(std::memory_order_relaxed);
+  if (paused_since != 0) {
+    const auto since = Clock::time_point(Clock::duration(paused_since));
+    snapshot.paused_seconds = std::chrono::duration<double>(now - since).count();
+  }
+  snapshot.high_watermark = high_watermark_.load();
+  std::lock_guard lock(mutex_);
+  snapshot.in_flight = running_.size();
+  snapshot.queued = tracker_.pending() - std::min(tracker_.pending(), running_.size());
+  if (!running_.empty()) {
+    auto longest = std::min_element(running_.begin(), running_.end(), [](const auto& a, const auto& b) {
+      return a.second < b.second;
+    });
+    snapshot.in_progress_offset = longest->first;
+    snapshot.in_progress_seconds = std::chrono::duration<double>(now - longest->second).count();
+  }
+  snapshot.committed_offset = last_committed_;
+  snapshot.gaps = tracker_.completed_above_position();
+  const auto position = tracker_.committable_position();
+  if (snapshot.high_watermark >= 0 && position >= 0) {
+    snapshot.lag = std::max<int64_t>(0, snapshot.high_watermark - position);
+  }
+  if (auto oldest = tracker_.oldest_pending_timestamp(); oldest && *oldest > 0) {
+    snapshot.lag_seconds = std::max<double>(0, (now_epoch_ms - *oldest) / 1000.0);
+  }
+  return snapshot;
+}
 
 }  // namespace whippet::consumer

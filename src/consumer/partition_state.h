@@ -5,11 +5,13 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 
 #include "consumer/offset_tracker.h"
 #include "whippet/record.h"
+#include "whippet/runtime.h"
 
 namespace whippet::consumer {
 
@@ -20,13 +22,15 @@ namespace whippet::consumer {
 // object and are never committed.
 class PartitionState {
  public:
+  using Clock = std::chrono::steady_clock;
+
   PartitionState(TopicPartition topic_partition, uint64_t epoch, int64_t start_position);
 
   const TopicPartition& topic_partition() const { return topic_partition_; }
   uint64_t epoch() const { return epoch_; }
 
-  // Poll thread: the record at `offset` was handed to the dispatch strategy.
-  void dispatched(int64_t offset);
+  // Poll thread: the record was handed to the dispatch strategy.
+  void dispatched(int64_t offset, int64_t timestamp_ms);
 
   // Worker: about to run the handler. False once the partition is being
   // revoked: the record must then be dropped unhandled.
@@ -42,7 +46,7 @@ class PartitionState {
   // Revocation, on the poll thread: stop starting records, wait for the
   // running ones (true if they all finished in time), then fence.
   void stop_starting();
-  bool wait_until_idle(std::chrono::steady_clock::time_point deadline);
+  bool wait_until_idle(Clock::time_point deadline);
   void fence();
 
   // Back-pressure, poll thread only except where noted.
@@ -52,8 +56,18 @@ class PartitionState {
   bool resume_wanted() const;  // any thread
   void mark_resumed();
 
-  // The last position committed for this assignment (poll thread only).
-  std::optional<int64_t> last_committed;
+  // Paused by an operator (control verb): back-pressure never resumes it.
+  bool held_by_operator = false;  // poll thread only
+
+  // Commit bookkeeping: written by the poll thread, read by snapshots.
+  std::optional<int64_t> last_committed() const;
+  void set_committed(int64_t position);
+
+  // The end of the partition as the poll thread last saw it.
+  void set_high_watermark(int64_t high_watermark) { high_watermark_.store(high_watermark); }
+
+  // Any thread.
+  PartitionSnapshot snapshot(Clock::time_point now, int64_t now_epoch_ms) const;
 
  private:
   const TopicPartition topic_partition_;
@@ -62,13 +76,16 @@ class PartitionState {
   mutable std::mutex mutex_;
   std::condition_variable idle_;
   OffsetTracker tracker_;
-  std::size_t running_ = 0;
+  std::map<int64_t, Clock::time_point> running_;  // offset -> started at
   bool starting_allowed_ = true;
   bool fenced_ = false;
+  std::optional<int64_t> last_committed_;
 
   // Written by the poll thread, read by workers deciding whether to wake it.
   std::atomic<bool> paused_{false};
   std::atomic<std::size_t> resume_below_{0};
+  std::atomic<Clock::rep> paused_since_{0};
+  std::atomic<int64_t> high_watermark_{-1};
   int64_t resume_offset_ = -1;
 };
 

@@ -60,8 +60,9 @@ TEST(ConsumerIntegrationTest, HandlesOneHundredThousandRecordsInPartitionOrder) 
   }
 }
 
-TEST(ConsumerIntegrationTest, ASecondMemberJoiningAndOneLeavingLosesNothing) {
-  WHIPPET_REQUIRE_BROKER();
+// A second member joins mid-stream, then the first leaves; returns how many
+// records were handled more than once. Asserts that nothing was lost.
+std::size_t rebalance_scenario(AssignmentStrategy strategy) {
   constexpr int kPartitions = 8;
   constexpr int kRecords = 20000;
   const auto cluster = testing::test_cluster_options();
@@ -78,11 +79,12 @@ TEST(ConsumerIntegrationTest, ASecondMemberJoiningAndOneLeavingLosesNothing) {
   };
   auto options = consumer_options(topic, group);
   options.worker_threads = 2;
+  options.assignment_strategy = strategy;
   auto first = std::make_unique<Consumer>(options, slow_handler);
-  ASSERT_TRUE(handled.wait_for_count(kRecords / 5, 60s));
+  EXPECT_TRUE(handled.wait_for_count(kRecords / 5, 60s));
   Consumer second(options, slow_handler);
-  ASSERT_TRUE(second.wait_for_assignment(30s)) << "the second member got no partition";
-  ASSERT_TRUE(handled.wait_for_count(kRecords / 2, 60s));
+  EXPECT_TRUE(second.wait_for_assignment(30s)) << "the second member got no partition";
+  EXPECT_TRUE(handled.wait_for_count(kRecords / 2, 60s));
   const auto before_leaving = handled.count();
   first->close(10s);  // leaves mid-stream: its partitions move to `second`
   first.reset();
@@ -90,11 +92,24 @@ TEST(ConsumerIntegrationTest, ASecondMemberJoiningAndOneLeavingLosesNothing) {
   EXPECT_TRUE(handled.wait_for_all(testing::end_offsets(cluster, topic), 120s))
       << handled.count() << " handled";
   expect_no_loss(handled, testing::end_offsets(cluster, topic));
-  ASSERT_GE(handled.count(), static_cast<std::size_t>(kRecords));
-  // Clean hand-overs commit before revoking: only the records in flight at a
-  // hand-over may run twice.
-  EXPECT_LE(handled.count() - kRecords, 2u * kPartitions)
-      << "more duplicates than the in-flight window allows";
+  EXPECT_GE(handled.count(), static_cast<std::size_t>(kRecords));
+  return handled.count() - std::min<std::size_t>(handled.count(), kRecords);
+}
+
+TEST(ConsumerIntegrationTest, ASecondMemberJoiningAndOneLeavingLosesNothing) {
+  WHIPPET_REQUIRE_BROKER();
+  const auto duplicates = rebalance_scenario(AssignmentStrategy::kRange);
+  // Clean hand-overs drain and commit before revoking: only records in
+  // flight at a hand-over (two workers per member) may run twice.
+  EXPECT_LE(duplicates, 2u * 8u) << "more duplicates than the in-flight window allows";
+}
+
+TEST(ConsumerIntegrationTest, CooperativeStickyHandOversLoseNothing) {
+  WHIPPET_REQUIRE_BROKER();
+  // librdkafka 2.0.2 can lose a cooperative assignment mid-rebalance, which
+  // replays up to a commit interval; nothing may be lost either way.
+  const auto duplicates = rebalance_scenario(AssignmentStrategy::kCooperativeSticky);
+  std::printf("[ coop    ] %zu records handled twice\n", duplicates);
 }
 
 TEST(ConsumerIntegrationTest, AHandlerSlowerThanMaxPollIntervalKeepsTheMembership) {

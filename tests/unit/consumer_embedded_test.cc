@@ -137,18 +137,24 @@ TEST_F(ConsumerEmbeddedTest, AFailingHandlerIsCountedAndDoesNotStallThePartition
 }
 
 TEST_F(ConsumerEmbeddedTest, CloseWaitsForTheRunningHandlerAndCommitsIt) {
-  produce_numbered(cluster_options_, topic_, 4, kPartitions);
+  produce_numbered(cluster_options_, topic_, kPartitions, kPartitions);
   const auto group = unique_name("group");
   std::promise<void> started;
   std::atomic<bool> first{true};
-  auto consumer = std::make_unique<Consumer>(options(group), [&](const Record&) {
+  HandledRecords handled;
+  auto consumer = std::make_unique<Consumer>(options(group), [&](const Record& record) {
     if (first.exchange(false)) {
       started.set_value();
       std::this_thread::sleep_for(500ms);
     }
+    handled.add(record);
   });
   ASSERT_EQ(started.get_future().wait_for(20s), std::future_status::ready);
+  // The three other partitions' records are done; the first is still running.
+  ASSERT_TRUE(handled.wait_for_count(kPartitions - 1, 20s));
+  ASSERT_EQ(handled.count(), static_cast<std::size_t>(kPartitions - 1));
   consumer->close(5s);
+  EXPECT_EQ(handled.count(), static_cast<std::size_t>(kPartitions));
   for (const auto& [partition, offset] : committed(group)) {
     EXPECT_EQ(offset, 1) << "partition " << partition;
   }
