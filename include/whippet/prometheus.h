@@ -7,9 +7,13 @@
 //
 //   auto sink = std::make_shared<whippet::metrics::PrometheusSink>();
 //   consumer_options.metrics = whippet::metrics::MetricsReporter({sink});
-//   sink->add_snapshot_source([&consumer] { return std::vector{consumer.snapshot()}; });
+//   whippet::Consumer consumer(consumer_options, handler);
+//   auto source = sink->add_snapshot_source([&] { return std::vector{consumer.snapshot()}; });
 //   whippet::metrics::MetricsHttpServer server(sink, {.port = 9400});
+//   ...
+//   sink->remove_snapshot_source(source);  // before the consumer goes away
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -44,10 +48,14 @@ class PrometheusSink final : public MetricsSink {
   // Thread-safe; a shared lock and a few relaxed atomic increments per event.
   void on_event(const Event& event) noexcept override;
 
-  // Gauges come from these sources, called on every render(). A source must
-  // stay callable for the sink's lifetime (capture a weak_ptr to a consumer
-  // that may go away) and should be quick; one that throws is skipped.
-  void add_snapshot_source(SnapshotSource source);
+  // Gauges come from these sources, called on every render(). A source
+  // should be quick, and must not add or remove sources; one that throws is
+  // skipped. The id is for remove_snapshot_source.
+  std::uint64_t add_snapshot_source(SnapshotSource source);
+
+  // Returns once no render() is calling the source any more, so that the
+  // consumer it reads may be destroyed right after. Unknown ids are ignored.
+  void remove_snapshot_source(std::uint64_t id);
 
   // The Prometheus text exposition format, version 0.0.4. Metrics nothing
   // has reported yet are left out.

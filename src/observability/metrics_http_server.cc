@@ -71,6 +71,14 @@ void reuse_address_only(socket_t socket) {
   setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &enabled, sizeof enabled);
 }
 
+// Where this process reaches its own server: a wildcard address accepts
+// connections but is not one to connect to.
+std::string local_address_of(const std::string& host) {
+  if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
+  if (host == "::") return "::1";
+  return host;
+}
+
 }  // namespace
 
 struct MetricsHttpServer::Impl {
@@ -95,7 +103,7 @@ void MetricsHttpServer::Impl::bind() {
 }
 
 bool MetricsHttpServer::Impl::answers_health_check() const {
-  httplib::Client client(options.host, port);
+  httplib::Client client(local_address_of(options.host), port);
   client.set_connection_timeout(kStartupTimeoutSeconds, 0);
   client.set_read_timeout(kStartupTimeoutSeconds, 0);
   const auto result = client.Get("/healthz");
@@ -141,7 +149,10 @@ MetricsHttpServer::~MetricsHttpServer() {
 int MetricsHttpServer::port() const { return impl_ ? impl_->port : -1; }
 
 std::string MetricsHttpServer::url() const {
-  return "http://" + (impl_ ? impl_->options.host : std::string()) + ":" + std::to_string(port());
+  const auto host = impl_ ? impl_->options.host : std::string();
+  // An IPv6 address needs brackets to be told apart from the port.
+  const auto authority = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  return "http://" + authority + ":" + std::to_string(port());
 }
 
 }  // namespace whippet::metrics

@@ -108,27 +108,33 @@ void PrometheusSink::on_event(const Event& event) noexcept {
   }
 }
 
-void PrometheusSink::add_snapshot_source(SnapshotSource source) {
-  std::lock_guard lock(state_->sources_mutex);
-  state_->snapshot_sources.push_back(std::move(source));
+std::uint64_t PrometheusSink::add_snapshot_source(SnapshotSource source) {
+  std::unique_lock lock(state_->sources_mutex);
+  const auto id = state_->next_source_id++;
+  state_->snapshot_sources.emplace(id, std::move(source));
+  return id;
+}
+
+void PrometheusSink::remove_snapshot_source(std::uint64_t id) {
+  std::unique_lock lock(state_->sources_mutex);
+  state_->snapshot_sources.erase(id);
 }
 
 std::string PrometheusSink::render() const {
-  std::vector<SnapshotSource> sources;
-  {
-    // Copied so that slow sources run without the lock, and a source added
-    // while rendering waits for nothing.
-    std::lock_guard lock(state_->sources_mutex);
-    sources = state_->snapshot_sources;
-  }
   std::vector<ConsumerSnapshot> snapshots;
-  for (const auto& source : sources) {
-    try {
-      auto more = source();
-      snapshots.insert(snapshots.end(), std::make_move_iterator(more.begin()),
-                       std::make_move_iterator(more.end()));
-    } catch (const std::exception& error) {
-      spdlog::warn("metrics snapshot source failed, its gauges are left out: {}", error.what());
+  {
+    // Shared: concurrent scrapes do not wait for each other, only a removal
+    // waits for them.
+    std::shared_lock lock(state_->sources_mutex);
+    for (const auto& [id, source] : state_->snapshot_sources) {
+      try {
+        auto more = source();
+        snapshots.insert(snapshots.end(), std::make_move_iterator(more.begin()),
+                         std::make_move_iterator(more.end()));
+      } catch (const std::exception& error) {
+        spdlog::warn("metrics snapshot source {} failed, its gauges are left out: {}", id,
+                     error.what());
+      }
     }
   }
   observability::ExpositionWriter writer;

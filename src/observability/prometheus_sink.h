@@ -7,7 +7,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <map>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -67,8 +68,11 @@ struct SinkState {
   SeriesRegistry<1, DeliverySeries> deliveries; // topic
   LabelValueLimit error_types{kErrorTypeLimit};
 
-  mutable std::mutex sources_mutex;
-  std::vector<metrics::SnapshotSource> snapshot_sources;
+  // render() calls sources under the shared lock, so that removing one
+  // (exclusive) waits until no render is still inside it.
+  mutable std::shared_mutex sources_mutex;
+  std::map<std::uint64_t, metrics::SnapshotSource> snapshot_sources;
+  std::uint64_t next_source_id = 1;
 };
 
 }  // namespace whippet::observability

@@ -91,6 +91,20 @@ TEST(PrometheusSnapshotGaugesTest, AFailingSourceIsSkippedAndADuplicatePartition
   EXPECT_EQ(count_lines_starting_with(page, "# TYPE whippet_consumer_queued_records "), 1u);
 }
 
+TEST(PrometheusSnapshotGaugesTest, ARemovedSourceIsNotCalledAgain) {
+  PrometheusSink sink;
+  int calls = 0;
+  const auto id = sink.add_snapshot_source([&calls] {
+    ++calls;
+    return std::vector{billing_consumer()};
+  });
+  EXPECT_NE(sink.render(), "");
+  sink.remove_snapshot_source(id);
+  sink.remove_snapshot_source(id + 100);  // unknown: ignored
+  EXPECT_EQ(sink.render(), "");
+  EXPECT_EQ(calls, 1);
+}
+
 TEST(PrometheusSnapshotGaugesTest, NoSnapshotsNoGauges) {
   PrometheusSink sink;
   sink.add_snapshot_source([] { return std::vector<ConsumerSnapshot>{}; });
