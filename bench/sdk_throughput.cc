@@ -186,6 +186,12 @@ double whippet_consume(const Settings& settings, const std::string& topic,
   options.group_id = group;
   options.topics = {topic};
   options.initial_offset = whippet::InitialOffset::kEarliest;
+  if (const char* workers = std::getenv("WHIPPET_BENCH_WORKERS")) {
+    options.worker_threads = std::stoul(workers);
+  }
+  if (const char* queued = std::getenv("WHIPPET_BENCH_MAX_QUEUED")) {
+    options.max_queued_records_per_partition = std::stoul(queued);
+  }
   std::mutex mutex;
   std::condition_variable done;
   std::atomic<int> received{0};
@@ -209,7 +215,10 @@ double whippet_consume(const Settings& settings, const std::string& topic,
     std::unique_lock lock(mutex);
     done.wait(lock, [&] { return last != Clock::time_point{}; });
   }
+  const auto stats = consumer.stats();
   consumer.close(std::chrono::seconds(10));
+  std::printf("  whippet consumer: %llu pauses by back-pressure\n",
+              static_cast<unsigned long long>(stats.pauses));
   return settings.records / std::chrono::duration<double>(last - first).count();
 }
 

@@ -1,6 +1,7 @@
 #include "consumer/consumer_engine.h"
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
@@ -15,8 +16,8 @@ namespace whippet::consumer {
 namespace {
 
 constexpr std::chrono::milliseconds kPollTimeout{100};
-constexpr int kSeekTimeoutMs = 5000;
 constexpr int kMaximumRecordsDrainedOnClose = 100000;
+constexpr std::size_t kBatchSize = 1024;
 
 std::vector<std::string> subscription_of(const ConsumerOptions& options) {
   if (options.topic_pattern.empty()) return options.topics;
@@ -121,7 +122,34 @@ void ConsumerEngine::poll_once() {
   commit(false);
   kafka::MessageHandle message(
       rd_kafka_consumer_poll(handle_.get(), static_cast<int>(kPollTimeout.count())));
-  if (message) handle_message(*message);
+  if (!message) return;
+  handle_message(*message);
+  // Take what else has arrived without waiting, so that records reach the
+  // workers in batches: one hand-over per partition per round, not per record.
+  std::array<rd_kafka_message_t*, kBatchSize> more{};
+  const auto count = rd_kafka_consume_batch_queue(consumer_queue_.get(), 0, more.data(), more.size());
+  for (ssize_t i = 0; i < count; ++i) {
+    kafka::MessageHandle owned(more[static_cast<std::size_t>(i)]);
+    handle_message(*owned);
+  }
+  flush_dispatch_batches();
+}
+
+void ConsumerEngine::flush_dispatch_batches() {
+  for (auto& batch : dispatch_batches_) {
+    if (batch.records.empty()) continue;
+    batch.partition->dispatched(batch.records);
+    strategy_->dispatch(batch.partition, std::move(batch.records));
+  }
+  dispatch_batches_.clear();
+}
+
+std::vector<Record>& ConsumerEngine::dispatch_batch_of(
+    const std::shared_ptr<PartitionState>& partition) {
+  for (auto& batch : dispatch_batches_) {
+    if (batch.partition == partition) return batch.records;
+  }
+  return dispatch_batches_.push_back({partition, {}}), dispatch_batches_.back().records;
 }
 
 void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
@@ -143,31 +171,32 @@ void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
   auto found = partitions_.find(key);
   if (found == partitions_.end()) return;  // from an assignment already revoked
   auto& partition = found->second;
-  if (partition->paused()) return;  // fetched again from resume_offset on resume
-  if (partition->pending() >= options_.max_queued_records_per_partition) {
-    pause_and_rewind(*partition, message.offset);
+  if (message.offset < partition->next_offset) return;  // seen already (a re-fetch)
+  partition->next_offset = message.offset + 1;
+  auto& batch = dispatch_batch_of(partition);
+  if (!partition->paused() &&
+      partition->pending() + batch.size() >= options_.max_queued_records_per_partition) {
+    pause_for_back_pressure(*partition);
+  }
+  if (partition->paused()) {
+    // Pausing makes librdkafka fetch again from after the last record it
+    // handed out, so what arrives until then is kept here, not dropped.
+    partition->parked.push_back(kafka::to_record(message));
     return;
   }
-  partition->dispatched(message.offset, rd_kafka_message_timestamp(&message, nullptr));
-  strategy_->dispatch(partition, kafka::to_record(message));
+  batch.push_back(kafka::to_record(message));
 }
 
-void ConsumerEngine::pause_and_rewind(PartitionState& partition, int64_t offset) {
+void ConsumerEngine::pause_for_back_pressure(PartitionState& partition) {
   const auto& key = partition.topic_partition();
   // Marked first, so that workers completing records from now on see it.
   const auto resume_below = std::max<std::size_t>(1, options_.max_queued_records_per_partition / 2);
-  partition.mark_paused(offset, resume_below);
+  partition.mark_paused(resume_below);
   ++paused_partitions_;
   counters_.pauses.fetch_add(1, std::memory_order_relaxed);
   auto list = kafka::make_partition_list(1);
-  rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition)->offset = offset;
+  rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
   rd_kafka_pause_partitions(handle_.get(), list.get());
-  // Pausing alone would resume after the record just rejected; rewinding
-  // makes it the first record fetched on resume.
-  if (kafka::ErrorHandle error{rd_kafka_seek_partitions(handle_.get(), list.get(), kSeekTimeoutMs)}) {
-    spdlog::error("cannot rewind {} to {}: {}", to_string(key), offset,
-                  rd_kafka_error_string(error.get()));
-  }
 }
 
 void ConsumerEngine::resume_ready_partitions() {
@@ -176,6 +205,11 @@ void ConsumerEngine::resume_ready_partitions() {
     if (!partition->paused() || !partition->resume_wanted()) continue;
     partition->mark_resumed();
     --paused_partitions_;
+    if (!partition->parked.empty()) {
+      partition->dispatched(partition->parked);
+      strategy_->dispatch(partition, std::move(partition->parked));
+      partition->parked.clear();
+    }
     if (partition->held_by_operator) continue;  // stays paused until the operator resumes it
     rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
   }

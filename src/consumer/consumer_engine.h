@@ -48,7 +48,9 @@ class ConsumerEngine {
   void run();
   void poll_once();
   void handle_message(const rd_kafka_message_t& message);
-  void pause_and_rewind(PartitionState& partition, int64_t offset);
+  void flush_dispatch_batches();
+  std::vector<Record>& dispatch_batch_of(const std::shared_ptr<PartitionState>& partition);
+  void pause_for_back_pressure(PartitionState& partition);
   void resume_ready_partitions();
   void commit(bool force);
   void commit_partitions(const std::vector<std::shared_ptr<PartitionState>>& partitions);
@@ -82,6 +84,11 @@ class ConsumerEngine {
 
   // Poll thread only.
   PartitionMap partitions_;
+  struct DispatchBatch {
+    std::shared_ptr<PartitionState> partition;
+    std::vector<Record> records;
+  };
+  std::vector<DispatchBatch> dispatch_batches_;  // collected during one poll round
   uint64_t next_epoch_ = 1;
   std::size_t paused_partitions_ = 0;  // by back-pressure
   bool cooperative_ = false;

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "consumer/consumer_counters.h"
 #include "consumer/partition_state.h"
@@ -25,8 +26,10 @@ class DispatchStrategy {
  public:
   virtual ~DispatchStrategy() = default;
 
-  // Hands over a record the caller has already marked dispatched.
-  virtual void dispatch(const std::shared_ptr<PartitionState>& partition, Record record) = 0;
+  // Hands over records of one partition, in offset order, that the caller
+  // has already marked dispatched.
+  virtual void dispatch(const std::shared_ptr<PartitionState>& partition,
+                        std::vector<Record> records) = 0;
 
   // The partition is being revoked: drop its records that have not started.
   virtual void remove(const PartitionState& partition) = 0;

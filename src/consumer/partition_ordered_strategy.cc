@@ -1,16 +1,18 @@
 #include "consumer/partition_ordered_strategy.h"
 
+#include <algorithm>
+#include <iterator>
 #include <vector>
 
 namespace whippet::consumer {
 namespace {
 // Records a task handles before yielding its thread, so that partitions
 // sharing the pool take turns.
-constexpr std::size_t kRecordsPerTurn = 64;
+constexpr std::size_t kRecordsPerTurn = 512;
 }  // namespace
 
 void PartitionOrderedStrategy::dispatch(const std::shared_ptr<PartitionState>& partition,
-                                        Record record) {
+                                        std::vector<Record> records) {
   auto& lane = lanes_[partition.get()];
   if (!lane) {
     lane = std::make_shared<Lane>();
@@ -19,7 +21,7 @@ void PartitionOrderedStrategy::dispatch(const std::shared_ptr<PartitionState>& p
   bool start_task = false;
   {
     std::lock_guard lock(lane->mutex);
-    lane->queue.push_back(std::move(record));
+    for (auto& record : records) lane->queue.push_back(std::move(record));
     if (!lane->scheduled) {
       lane->scheduled = true;
       start_task = true;
@@ -47,17 +49,20 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   turn.reserve(kRecordsPerTurn);
   {
     std::lock_guard lock(lane->mutex);
-    while (!lane->queue.empty() && turn.size() < kRecordsPerTurn) {
-      turn.push_back(std::move(lane->queue.front()));
-      lane->queue.pop_front();
-    }
-    if (turn.empty()) {
+    const auto count = std::min(kRecordsPerTurn, lane->queue.size());
+    std::move(lane->queue.begin(), lane->queue.begin() + static_cast<std::ptrdiff_t>(count),
+              std::back_inserter(turn));
+    lane->queue.erase(lane->queue.begin(), lane->queue.begin() + static_cast<std::ptrdiff_t>(count));
+  }
+  for (const auto& record : turn) run_record(context_, *lane->partition, record);
+  {
+    std::lock_guard lock(lane->mutex);
+    if (lane->queue.empty()) {
       lane->scheduled = false;
       return;
     }
   }
-  for (const auto& record : turn) run_record(context_, *lane->partition, record);
-  schedule(lane);  // come back for more after other lanes had their turn
+  schedule(lane);  // more arrived: come back after other lanes had their turn
 }
 
 }  // namespace whippet::consumer

@@ -15,7 +15,8 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
  public:
   explicit PartitionOrderedStrategy(DispatchContext context) : context_(std::move(context)) {}
 
-  void dispatch(const std::shared_ptr<PartitionState>& partition, Record record) override;
+  void dispatch(const std::shared_ptr<PartitionState>& partition,
+                std::vector<Record> records) override;
   void remove(const PartitionState& partition) override;
 
  private:

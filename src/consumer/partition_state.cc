@@ -8,22 +8,31 @@ PartitionState::PartitionState(TopicPartition topic_partition, uint64_t epoch,
                                int64_t start_position)
     : topic_partition_(std::move(topic_partition)), epoch_(epoch), tracker_(start_position) {}
 
-void PartitionState::dispatched(int64_t offset, int64_t timestamp_ms) {
+void PartitionState::dispatched(const std::vector<Record>& records) {
   std::lock_guard lock(mutex_);
-  tracker_.track(offset, timestamp_ms);
+  for (const auto& record : records) {
+    tracker_.track(record.offset, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      record.timestamp.time_since_epoch())
+                                      .count());
+  }
 }
 
 bool PartitionState::begin(int64_t offset) {
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
   if (!starting_allowed_) return false;
-  running_.emplace(offset, now);
+  running_.push_back({offset, now});
   return true;
 }
 
 bool PartitionState::complete(int64_t offset) {
   std::lock_guard lock(mutex_);
-  running_.erase(offset);
+  for (auto entry = running_.begin(); entry != running_.end(); ++entry) {
+    if (entry->offset == offset) {
+      running_.erase(entry);
+      break;
+    }
+  }
   if (!fenced_) tracker_.complete(offset);
   if (running_.empty() && !starting_allowed_) {
     idle_.notify_all();
@@ -58,8 +67,7 @@ void PartitionState::fence() {
   fenced_ = true;
 }
 
-void PartitionState::mark_paused(int64_t resume_offset, std::size_t resume_below) {
-  resume_offset_ = resume_offset;
+void PartitionState::mark_paused(std::size_t resume_below) {
   resume_below_.store(resume_below, std::memory_order_relaxed);
   paused_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   paused_.store(true, std::memory_order_release);
@@ -100,11 +108,10 @@ PartitionSnapshot PartitionState::snapshot(Clock::time_point now, int64_t now_ep
   snapshot.in_flight = running_.size();
   snapshot.queued = tracker_.pending() - std::min(tracker_.pending(), running_.size());
   if (!running_.empty()) {
-    auto longest = std::min_element(running_.begin(), running_.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second;
-    });
-    snapshot.in_progress_offset = longest->first;
-    snapshot.in_progress_seconds = std::chrono::duration<double>(now - longest->second).count();
+    // Start order: the first one has been running longest.
+    snapshot.in_progress_offset = running_.front().offset;
+    snapshot.in_progress_seconds =
+        std::chrono::duration<double>(now - running_.front().started).count();
   }
   snapshot.committed_offset = last_committed_;
   snapshot.gaps = tracker_.completed_above_position();

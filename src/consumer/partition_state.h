@@ -5,9 +5,9 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "consumer/offset_tracker.h"
 #include "whippet/record.h"
@@ -29,8 +29,8 @@ class PartitionState {
   const TopicPartition& topic_partition() const { return topic_partition_; }
   uint64_t epoch() const { return epoch_; }
 
-  // Poll thread: the record was handed to the dispatch strategy.
-  void dispatched(int64_t offset, int64_t timestamp_ms);
+  // Poll thread: these records (in offset order) go to the dispatch strategy.
+  void dispatched(const std::vector<Record>& records);
 
   // Worker: about to run the handler. False once the partition is being
   // revoked: the record must then be dropped unhandled.
@@ -50,14 +50,17 @@ class PartitionState {
   void fence();
 
   // Back-pressure, poll thread only except where noted.
-  void mark_paused(int64_t resume_offset, std::size_t resume_below);
+  void mark_paused(std::size_t resume_below);
   bool paused() const { return paused_; }
-  int64_t resume_offset() const { return resume_offset_; }
   bool resume_wanted() const;  // any thread
   void mark_resumed();
 
-  // Paused by an operator (control verb): back-pressure never resumes it.
-  bool held_by_operator = false;  // poll thread only
+  // Poll thread only: records fetched while paused, dispatched on resume;
+  // the next offset expected; paused by an operator (control verb), which
+  // back-pressure never resumes.
+  std::vector<Record> parked;
+  int64_t next_offset = -1;
+  bool held_by_operator = false;
 
   // Commit bookkeeping: written by the poll thread, read by snapshots.
   std::optional<int64_t> last_committed() const;
@@ -76,7 +79,11 @@ class PartitionState {
   mutable std::mutex mutex_;
   std::condition_variable idle_;
   OffsetTracker tracker_;
-  std::map<int64_t, Clock::time_point> running_;  // offset -> started at
+  struct Running {
+    int64_t offset;
+    Clock::time_point started;
+  };
+  std::vector<Running> running_;  // in start order; few: one per lane
   bool starting_allowed_ = true;
   bool fenced_ = false;
   std::optional<int64_t> last_committed_;
@@ -86,7 +93,6 @@ class PartitionState {
   std::atomic<std::size_t> resume_below_{0};
   std::atomic<Clock::rep> paused_since_{0};
   std::atomic<int64_t> high_watermark_{-1};
-  int64_t resume_offset_ = -1;
 };
 
 }  // namespace whippet::consumer
