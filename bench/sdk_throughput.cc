@@ -205,6 +205,9 @@ double whippet_consume(const Settings& settings, const std::string& topic,
       std::lock_guard lock(mutex);
       first = Clock::now();
     }
+    if (count % (settings.records / 10) == 0 && std::getenv("WHIPPET_BENCH_TIMELINE")) {
+      std::printf("  %d records after %.3f s\n", count, seconds_since(first));
+    }
     if (count == settings.records) {
       std::lock_guard lock(mutex);
       last = Clock::now();

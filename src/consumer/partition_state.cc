@@ -39,7 +39,8 @@ bool PartitionState::complete(int64_t offset) {
     return true;
   }
   return paused_.load(std::memory_order_relaxed) &&
-         tracker_.pending() < resume_below_.load(std::memory_order_relaxed);
+         tracker_.pending() < resume_below_.load(std::memory_order_relaxed) &&
+         !resume_signalled_.exchange(true, std::memory_order_relaxed);
 }
 
 std::size_t PartitionState::pending() const {
@@ -70,6 +71,7 @@ void PartitionState::fence() {
 void PartitionState::mark_paused(std::size_t resume_below) {
   resume_below_.store(resume_below, std::memory_order_relaxed);
   paused_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  resume_signalled_.store(false, std::memory_order_relaxed);
   paused_.store(true, std::memory_order_release);
 }
 

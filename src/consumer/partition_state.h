@@ -90,6 +90,7 @@ class PartitionState {
 
   // Written by the poll thread, read by workers deciding whether to wake it.
   std::atomic<bool> paused_{false};
+  std::atomic<bool> resume_signalled_{false};  // one wake-up per pause, not one per completion
   std::atomic<std::size_t> resume_below_{0};
   std::atomic<Clock::rep> paused_since_{0};
   std::atomic<int64_t> high_watermark_{-1};

@@ -98,5 +98,31 @@ TEST_F(ConsumerRuntimeTest, PausedPartitionWaitsForResume) {
   EXPECT_THROW(consumer.pause({topic_, 7}), Error) << "pausing an unassigned partition";
 }
 
+TEST_F(ConsumerRuntimeTest, OperatorPauseAndBackPressureTogetherLoseAndRepeatNothing) {
+  testing::produce_numbered(cluster_options_, topic_, 200, 2);
+  auto consumer_options = options();
+  consumer_options.max_queued_records_per_partition = 4;  // back-pressure all the time
+  HandledRecords handled;
+  Consumer consumer(consumer_options, [&](const Record& record) {
+    std::this_thread::sleep_for(1ms);
+    handled.add(record);
+  });
+  ASSERT_TRUE(consumer.wait_for_assignment(20s));
+  const TopicPartition held{topic_, 1};
+  consumer.pause(held);
+  ASSERT_TRUE(handled.wait_for_count(20, 20s));
+  consumer.resume(held);
+  consumer.pause(held);
+  consumer.resume(held);
+  ASSERT_TRUE(handled.wait_for_count(200, 30s)) << handled.count() << " handled";
+  EXPECT_GT(consumer.stats().pauses, 0u) << "back-pressure never engaged";
+  for (const auto& [partition, offsets] : handled.by_partition()) {
+    ASSERT_EQ(offsets.size(), 100u) << "partition " << partition;
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace whippet

@@ -26,7 +26,8 @@ namespace {
 using namespace std::chrono_literals;
 using whippet::testing::has_line;
 
-constexpr const char* kPromtool = "/usr/bin/promtool";
+using whippet::testing::kPromtool;
+using whippet::testing::run_with_input;
 
 TEST(PrometheusExpositionTest, LabelValuesEscapeBackslashQuoteAndLineFeed) {
   EXPECT_EQ(escape_label_value("plain"), "plain");
@@ -91,35 +92,6 @@ std::string every_metric_page() {
     return std::vector{consumer};
   });
   return sink.render();
-}
-
-struct CommandOutcome {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Feeds `input` to `command` on its standard input; collects both output streams.
-CommandOutcome run_with_input(const std::string& command, const std::string& input) {
-  char output_path[] = "/tmp/whippet_promtool_XXXXXX";
-  const int descriptor = mkstemp(output_path);
-  if (descriptor < 0) return {};
-  close(descriptor);
-  CommandOutcome outcome;
-  // A command that exits before reading everything must fail the test, not
-  // kill the test process with SIGPIPE.
-  const auto previous_handler = std::signal(SIGPIPE, SIG_IGN);
-  FILE* pipe = popen((command + " >" + output_path + " 2>&1").c_str(), "w");
-  if (pipe == nullptr) return outcome;
-  std::fwrite(input.data(), 1, input.size(), pipe);
-  const int status = pclose(pipe);
-  std::signal(SIGPIPE, previous_handler);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream file(output_path);
-  std::ostringstream text;
-  text << file.rdbuf();
-  outcome.output = text.str();
-  std::remove(output_path);
-  return outcome;
 }
 
 TEST(PrometheusExpositionTest, PromtoolAcceptsEveryMetricWithoutLintProblems) {

@@ -3,7 +3,14 @@
 // Line-level assertions on a rendered Prometheus page, with the whole page
 // in the failure message so that a mismatch is easy to read.
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <cstddef>
 #include <sstream>
 #include <string>
@@ -13,6 +20,38 @@
 #include <gtest/gtest.h>
 
 namespace whippet::testing {
+
+inline constexpr const char* kPromtool = "/usr/bin/promtool";
+
+struct CommandOutcome {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Feeds `input` to `command` on its standard input; collects both output streams.
+inline CommandOutcome run_with_input(const std::string& command, const std::string& input) {
+  char output_path[] = "/tmp/whippet_promtool_XXXXXX";
+  const int descriptor = mkstemp(output_path);
+  if (descriptor < 0) return {};
+  close(descriptor);
+  CommandOutcome outcome;
+  // A command that exits before reading everything must fail the test, not
+  // kill the test process with SIGPIPE.
+  const auto previous_handler = std::signal(SIGPIPE, SIG_IGN);
+  FILE* pipe = popen((command + " >" + output_path + " 2>&1").c_str(), "w");
+  if (pipe == nullptr) return outcome;
+  std::fwrite(input.data(), 1, input.size(), pipe);
+  const int status = pclose(pipe);
+  std::signal(SIGPIPE, previous_handler);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream file(output_path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  outcome.output = text.str();
+  std::remove(output_path);
+  return outcome;
+}
+
 
 inline std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
