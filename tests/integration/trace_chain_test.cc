@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/inbox.h"
+
 #include "support/test_cluster.h"
 #include "whippet/consumer.h"
 #include "whippet/producer.h"
@@ -19,26 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Records a consumer handed over, for the test to wait on.
-class Inbox {
- public:
-  void add(const Record& record) {
-    std::lock_guard lock(mutex_);
-    records_.push_back(record);
-    changed_.notify_all();
-  }
-  // The records so far, once there are `count` of them or the timeout passed.
-  std::vector<Record> wait_for(std::size_t count, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [&] { return records_.size() >= count; });
-    return records_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Record> records_;
-};
+using testing::Inbox;
 
 ConsumerOptions consumer_options(const std::string& topic,
                                  std::vector<std::string> context_headers) {

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/inbox.h"
+
 #include "support/test_cluster.h"
 #include "tracing/propagation.h"
 #include "whippet/consumer.h"
@@ -270,26 +272,7 @@ TEST(TracePropagationTest, NothingIsAddedOutsideAContext) {
   EXPECT_EQ(headers.size(), 1u);
 }
 
-// Records a consumer handed over, for a test to wait on.
-class Inbox {
- public:
-  void add(const Record& record) {
-    std::lock_guard lock(mutex_);
-    records_.push_back(record);
-    changed_.notify_all();
-  }
-  // The first `count` records, or fewer when the timeout passes first.
-  std::vector<Record> wait_for(std::size_t count, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [&] { return records_.size() >= count; });
-    return records_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Record> records_;
-};
+using testing::Inbox;
 
 class ProducerTracePropagationTest : public ::testing::Test {
  protected:
