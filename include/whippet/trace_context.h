@@ -56,4 +56,27 @@ class ScopedTraceContext {
   const TraceContext* previous_;
 };
 
+// Makes the context carried by a record's headers current for this thread
+// until destroyed, parsing them only when current_trace_context() is first
+// asked for it: a handler that produces nothing pays for no parsing. The
+// headers and keys must outlive the scope.
+class ScopedHeaderTraceContext {
+ public:
+  ScopedHeaderTraceContext(const Headers& headers, const std::vector<std::string>& context_keys);
+  ~ScopedHeaderTraceContext();
+  ScopedHeaderTraceContext(const ScopedHeaderTraceContext&) = delete;
+  ScopedHeaderTraceContext& operator=(const ScopedHeaderTraceContext&) = delete;
+
+  // The parsed context, or null when the headers carry none.
+  const TraceContext* resolve() const;
+
+ private:
+  const Headers& headers_;
+  const std::vector<std::string>& context_keys_;
+  mutable std::optional<TraceContext> parsed_;
+  mutable bool resolved_ = false;
+  const TraceContext* previous_context_;
+  const ScopedHeaderTraceContext* previous_headers_;
+};
+
 }  // namespace whippet

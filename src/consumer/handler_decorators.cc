@@ -12,8 +12,6 @@
 namespace whippet::consumer {
 namespace {
 
-constexpr std::string_view kTraceparent = "traceparent";
-
 // The exception's type as a bounded metric label, e.g. "std::runtime_error".
 std::string type_name(const std::type_info& type) {
   int status = 0;
@@ -22,23 +20,13 @@ std::string type_name(const std::type_info& type) {
   return status == 0 && demangled ? demangled.get() : type.name();
 }
 
-bool has_traceparent(const Record& record) {
-  for (const auto& header : record.headers) {
-    if (header.key == kTraceparent) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Handler with_trace_context(Handler handler, std::vector<std::string> context_headers) {
   return [handler = std::move(handler),
           context_headers = std::move(context_headers)](const Record& record) {
-    // Most records carry no trace: keep their path to one header scan.
-    if (!has_traceparent(record)) return handler(record);
-    auto context = TraceContext::from_headers(record.headers, context_headers);
-    if (!context) return handler(record);
-    ScopedTraceContext scope(std::move(*context));
+    // Parsed only if the handler produces (or asks): most handlers do not.
+    ScopedHeaderTraceContext scope(record.headers, context_headers);
     handler(record);
   };
 }

@@ -137,12 +137,39 @@ void TraceContext::inject(Headers& headers) const {
 }
 
 namespace {
-// The context of the record being handled on this thread. A plain pointer:
-// reading it is all a send costs when no trace is current.
+// The context of the record being handled on this thread: an explicit one,
+// or else the headers of the record, parsed on first use. Plain pointers:
+// reading them is all a send costs when no trace is current.
 thread_local const TraceContext* current_context = nullptr;
+thread_local const ScopedHeaderTraceContext* current_headers = nullptr;
 }  // namespace
 
-const TraceContext* current_trace_context() { return current_context; }
+const TraceContext* current_trace_context() {
+  if (current_context != nullptr) return current_context;
+  return current_headers != nullptr ? current_headers->resolve() : nullptr;
+}
+
+ScopedHeaderTraceContext::ScopedHeaderTraceContext(const Headers& headers,
+                                                   const std::vector<std::string>& context_keys)
+    : headers_(headers), context_keys_(context_keys), previous_context_(current_context),
+      previous_headers_(current_headers) {
+  // The innermost scope wins: hide an enclosing explicit context.
+  current_context = nullptr;
+  current_headers = this;
+}
+
+ScopedHeaderTraceContext::~ScopedHeaderTraceContext() {
+  current_context = previous_context_;
+  current_headers = previous_headers_;
+}
+
+const TraceContext* ScopedHeaderTraceContext::resolve() const {
+  if (!resolved_) {
+    parsed_ = TraceContext::from_headers(headers_, context_keys_);
+    resolved_ = true;
+  }
+  return parsed_ ? &*parsed_ : nullptr;
+}
 
 ScopedTraceContext::ScopedTraceContext(TraceContext context)
     : context_(std::move(context)), previous_(current_context) {

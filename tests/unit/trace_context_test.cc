@@ -358,3 +358,41 @@ TEST_F(ProducerTracePropagationTest, ARecordSentOutsideAnyContextCarriesNoTrace)
 
 }  // namespace
 }  // namespace whippet
+
+namespace whippet {
+namespace {
+
+TEST(ScopedHeaderTraceContextTest, ParsesOnDemandAndNestsWithExplicitScopes) {
+  const auto outer = TraceContext::new_root();
+  const auto carried = TraceContext::new_root();
+  Headers headers;
+  carried.inject(headers);
+  headers.push_back({"x-request-id", "r-7"});
+  const std::vector<std::string> keys = {"x-request-id"};
+  {
+    ScopedTraceContext explicit_scope(outer);
+    {
+      ScopedHeaderTraceContext record_scope(headers, keys);
+      const auto* current = current_trace_context();
+      ASSERT_NE(current, nullptr);
+      EXPECT_EQ(current->trace_id, carried.trace_id) << "the innermost scope wins";
+      EXPECT_EQ(current, current_trace_context()) << "parsed once, then cached";
+      ASSERT_EQ(current->context_headers.size(), 1u);
+      EXPECT_EQ(current->context_headers[0].value, "r-7");
+      {
+        ScopedTraceContext inner(outer.child());
+        EXPECT_EQ(current_trace_context()->trace_id, outer.trace_id);
+      }
+      EXPECT_EQ(current_trace_context()->trace_id, carried.trace_id);
+    }
+    EXPECT_EQ(current_trace_context()->trace_id, outer.trace_id) << "the outer scope is back";
+  }
+  EXPECT_EQ(current_trace_context(), nullptr);
+  const Headers untraced = {{"key", "value"}};
+  ScopedTraceContext explicit_scope(outer);
+  ScopedHeaderTraceContext record_scope(untraced, keys);
+  EXPECT_EQ(current_trace_context(), nullptr) << "a record without a trace hides the outer one";
+}
+
+}  // namespace
+}  // namespace whippet
