@@ -12,6 +12,7 @@
 #include "whippet/handler.h"
 #include "whippet/metrics.h"
 #include "whippet/record.h"
+#include "whippet/retry.h"
 #include "whippet/runtime.h"
 
 namespace whippet {
@@ -25,7 +26,24 @@ enum class InitialOffset { kEarliest, kLatest };
 // they can come from YAML or over gRPC.
 struct PartitionOrdered {};  // one record at a time per partition (default)
 
-using DispatchMode = std::variant<PartitionOrdered>;
+// Records of one key in offset order, different keys concurrently, up to
+// `parallelism` handlers at once whatever the partition count. Records
+// without a key run freely. Handled offsets above the committed one travel
+// in the commit metadata, so a new owner skips them.
+struct KeyOrdered {
+  std::size_t parallelism = 64;
+};
+
+// The handler receives a partition's records as one batch, in offset order.
+// A batch closes at max_records or max_bytes (of keys and values), or once
+// its first record has waited max_wait. Retry policies apply to the batch.
+struct Batched {
+  std::size_t max_records = 500;
+  std::size_t max_bytes = 1 << 20;
+  std::chrono::milliseconds max_wait{100};
+};
+
+using DispatchMode = std::variant<PartitionOrdered, KeyOrdered, Batched>;
 
 enum class AssignmentStrategy { kCooperativeSticky, kRange, kRoundRobin };
 
@@ -70,6 +88,9 @@ struct ConsumerOptions {
   // The name metrics and snapshots use for this consumer's handler; the
   // group id when empty.
   std::string handler_name;
+
+  // What happens when the handler throws, per topic. Default: log and move on.
+  RetryPolicies retry;
 
   // Where handler, commit and retry events go. Default: nowhere.
   metrics::MetricsReporter metrics;

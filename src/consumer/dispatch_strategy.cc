@@ -13,6 +13,8 @@ std::unique_ptr<DispatchStrategy> make_dispatch_strategy(const DispatchMode& mod
         using Settings = std::decay_t<decltype(settings)>;
         if constexpr (std::is_same_v<Settings, PartitionOrdered>) {
           return std::make_unique<PartitionOrderedStrategy>(std::move(context));
+        } else {
+          throw Error(ErrorCode::kInvalidConfig, "dispatch mode not available yet", {});
         }
       },
       mode);

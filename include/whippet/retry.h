@@ -1,0 +1,123 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace whippet {
+
+// Thrown by a handler for a failure that retrying cannot fix: the record
+// skips its remaining retries and goes straight to the dead-letter topic.
+// (A DeserializationError is treated the same way.)
+class NonRetriableError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Back-off schedules: how long to wait before each retry.
+
+// One retry per listed delay, then give up.
+struct FixedBackOffs {
+  std::vector<std::chrono::milliseconds> delays;
+};
+
+// Retry forever, waiting the same delay each time.
+struct InfiniteBackOff {
+  std::chrono::milliseconds delay{1000};
+};
+
+// initial, initial*multiplier, ... capped at max; max_attempts retries, or
+// forever when 0.
+struct ExponentialBackOff {
+  std::chrono::milliseconds initial{100};
+  double multiplier = 2.0;
+  std::chrono::milliseconds max{30000};
+  int max_attempts = 0;
+};
+
+using BackOff = std::variant<FixedBackOffs, InfiniteBackOff, ExponentialBackOff>;
+
+// The delay before retry number `retry` (1 for the first retry), or none
+// once the schedule is exhausted.
+std::optional<std::chrono::milliseconds> delay_before_retry(const BackOff& back_off, int retry);
+
+// Retry strategies, plain data so they can come from YAML, JSON or gRPC.
+
+// A failed record is logged and counts as handled.
+struct NoRetry {};
+
+// Retry in place: the partition keeps its order and waits (paused, while
+// polling goes on). Once the back-off is exhausted, the dead-letter topic.
+struct BlockingRetry {
+  BackOff back_off = FixedBackOffs{};
+};
+
+// Retry without blocking: step n sends the record to the topic
+// `<topic>-<group>-retry-<n>`, where it is handled again once
+// submitTimestamp + backOffTimeMs has passed. After the last step, the
+// dead-letter topic `<topic>-<group>-dlt`.
+struct RetryTopics {
+  std::vector<std::chrono::milliseconds> steps;
+};
+
+using RetryPolicy = std::variant<NoRetry, BlockingRetry, RetryTopics>;
+
+// How retry and dead-letter topics are created when missing. -1: the
+// broker's default (num.partitions, default.replication.factor).
+struct RetryTopicSettings {
+  int partitions = -1;
+  int replication_factor = -1;
+  std::optional<std::chrono::milliseconds> retention;  // retention.ms; broker default when unset
+};
+
+// Policies per topic, with a default for topics not listed.
+struct RetryPolicies {
+  RetryPolicy default_policy = NoRetry{};
+  std::map<std::string, RetryPolicy> per_topic;
+  RetryTopicSettings topic_settings;
+
+  const RetryPolicy& for_topic(const std::string& topic) const;
+  // True when any policy needs retry or dead-letter topics.
+  bool needs_topics() const;
+};
+
+// Loads policies from YAML or JSON text of this shape (every key optional):
+//   default: { blocking: { backoffs_ms: [100, 200] } }
+//   topics:
+//     orders:   { retry_topics: { backoffs_ms: [1000, 2000] } }
+//     payments: { blocking: { exponential: { initial_ms: 100, multiplier: 2,
+//                                            max_ms: 30000, max_attempts: 0 } } }
+//     audit:    { blocking: { infinite_ms: 1000 } }
+//     metrics:  none
+//   topic_settings: { partitions: 4, replication_factor: 3, retention_ms: 604800000 }
+// Throws whippet::Error (kInvalidConfig) naming the key and the problem.
+RetryPolicies parse_retry_policies(std::string_view yaml_or_json);
+// The same shape, as JSON; parse_retry_policies(to_json(p)) == p.
+std::string to_json(const RetryPolicies& policies);
+
+// Names of the topics a consumer group's retries use.
+struct RetryTopicNamer {
+  static std::string retry_topic(const std::string& topic, const std::string& group, int step);
+  static std::string dead_letter_topic(const std::string& topic, const std::string& group);
+};
+
+// Headers on retried and dead-lettered copies. The first four are
+// Greyhound's names, for interoperability.
+namespace retry_headers {
+inline constexpr std::string_view kSubmitTimestamp = "submitTimestamp";  // ms since epoch
+inline constexpr std::string_view kBackOffTimeMs = "backOffTimeMs";
+inline constexpr std::string_view kOriginalTopic = "GH_OriginalTopic";
+inline constexpr std::string_view kRetryAttempt = "GH_RetryAttempt";  // attempts so far
+inline constexpr std::string_view kOriginalPartition = "whippet.original.partition";
+inline constexpr std::string_view kOriginalOffset = "whippet.original.offset";
+inline constexpr std::string_view kOriginalTimestamp = "whippet.original.timestamp";
+inline constexpr std::string_view kErrorType = "whippet.error.type";
+inline constexpr std::string_view kErrorMessage = "whippet.error.message";
+}  // namespace retry_headers
+
+}  // namespace whippet
