@@ -117,6 +117,9 @@ struct ConsumerStats {
 class Consumer {
  public:
   Consumer(ConsumerOptions options, Handler handler);
+  // For options.dispatch = Batched{...}: the handler gets a partition's
+  // records together.
+  Consumer(ConsumerOptions options, BatchHandler handler);
   // Equivalent to close(drain_timeout).
   ~Consumer();
   Consumer(const Consumer&) = delete;
@@ -141,6 +144,18 @@ class Consumer {
   // throw Error(kNotFound).
   void pause(const TopicPartition& partition);
   void resume(const TopicPartition& partition);
+
+  // Control verbs for blocking retries. A skipped record goes to the
+  // dead-letter topic (nothing is lost) and its partition moves on.
+  // Releases the record blocked on `partition` once; kNotFound if none is.
+  void skip_blocked(const TopicPartition& partition);
+  // From now on failures of this partition (or topic) do not block: they go
+  // straight to the dead-letter topic, until block_on_failures.
+  void skip_failures(const TopicPartition& partition);
+  void skip_failures(const std::string& topic);
+  void block_on_failures(const TopicPartition& partition);
+  void block_on_failures(const std::string& topic);
+  BlockingState blocking_state() const;
 
   // Blocks until the consumer owns at least one partition, or the timeout.
   bool wait_for_assignment(std::chrono::milliseconds timeout) const;

@@ -67,8 +67,8 @@ struct RetryTopics {
 
 using RetryPolicy = std::variant<NoRetry, BlockingRetry, RetryTopics>;
 
-// How retry and dead-letter topics are created when missing. -1: the
-// broker's default (num.partitions, default.replication.factor).
+// How retry and dead-letter topics are created when missing. -1: as many
+// as the topic the records come from has.
 struct RetryTopicSettings {
   int partitions = -1;
   int replication_factor = -1;

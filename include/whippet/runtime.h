@@ -47,6 +47,25 @@ struct ConsumerSnapshot {
   std::vector<PartitionSnapshot> partitions;
 };
 
+// A record a blocking retry policy is holding its partition on.
+struct BlockedRecord {
+  TopicPartition partition;
+  int64_t offset = -1;
+  int attempt = 0;              // attempts made so far
+  double blocked_seconds = 0;   // since the first failure
+  std::string error;            // the last failure's text
+};
+
+// A consumer's blocking state: what is blocked now, and where an operator
+// has told it to stop blocking (failures there go to the dead-letter topic).
+struct BlockingState {
+  std::vector<BlockedRecord> blocked;
+  std::vector<TopicPartition> skipping_partitions;
+  std::vector<std::string> skipping_topics;
+};
+
+nlohmann::json to_json(const BlockedRecord& blocked);
+nlohmann::json to_json(const BlockingState& state);
 nlohmann::json to_json(const PartitionSnapshot& snapshot);
 nlohmann::json to_json(const ConsumerSnapshot& snapshot);
 

@@ -72,6 +72,19 @@ void validate(const ConsumerOptions& options) {
   if (options.max_queued_records_per_partition == 0) {
     throw Error(ErrorCode::kInvalidArgument, "max_queued_records_per_partition must be at least 1");
   }
+  if (const auto* parallel = std::get_if<KeyOrdered>(&options.dispatch);
+      parallel && (parallel->parallelism == 0 || parallel->parallelism > 4096)) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "key-ordered parallelism must be between 1 and 4096 (it is the number of handler "
+                "threads), got " + std::to_string(parallel->parallelism));
+  }
+  if (const auto* batched = std::get_if<Batched>(&options.dispatch);
+      batched && (batched->max_records == 0 || batched->max_bytes == 0 ||
+                  batched->max_wait.count() < 0)) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "batched dispatch needs max_records and max_bytes of at least 1 and a max_wait "
+                "that is not negative");
+  }
   if (options.commit_interval.count() <= 0) {
     throw Error(ErrorCode::kInvalidArgument, "commit_interval must be positive");
   }

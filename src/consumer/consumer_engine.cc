@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
 
 #include "consumer/consumer_config.h"
+#include "consumer/gap_codec.h"
 #include "consumer/handler_decorators.h"
 #include "kafka/client_config.h"
 #include "kafka/error_translation.h"
 #include "kafka/record_conversion.h"
+#include "retry/retry_headers.h"
 
 namespace whippet::consumer {
 namespace {
@@ -19,19 +23,49 @@ constexpr std::chrono::milliseconds kPollTimeout{100};
 constexpr int kMaximumRecordsDrainedOnClose = 100000;
 constexpr std::size_t kBatchSize = 1024;
 
-std::vector<std::string> subscription_of(const ConsumerOptions& options) {
-  if (options.topic_pattern.empty()) return options.topics;
-  // librdkafka treats a subscription starting with '^' as a regex.
-  const auto& pattern = options.topic_pattern;
-  return {pattern.starts_with('^') ? pattern : "^" + pattern};
+std::vector<std::string> subscription_of(const ConsumerOptions& options,
+                                         const retry::RetryTopology& topology) {
+  std::vector<std::string> subscription = options.topics;
+  if (!options.topic_pattern.empty()) {
+    // librdkafka treats a subscription starting with '^' as a regex.
+    const auto& pattern = options.topic_pattern;
+    subscription = {pattern.starts_with('^') ? pattern : "^" + pattern};
+  }
+  for (const auto& topic : topology.retry_topics()) subscription.push_back(topic);
+  return subscription;
+}
+
+std::size_t worker_count(const ConsumerOptions& options) {
+  if (const auto* parallel = std::get_if<KeyOrdered>(&options.dispatch)) {
+    return std::max<std::size_t>(1, parallel->parallelism);
+  }
+  return options.worker_threads;
 }
 
 }  // namespace
 
-ConsumerEngine::ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster, Handler handler)
+ConsumerEngine::ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster, Handler handler,
+                               BatchHandler batch_handler)
     : options_(std::move(options)), cluster_(std::move(cluster)),
+      retry_topology_(options_.retry, options_.group_id, options_.topics,
+                      !options_.topic_pattern.empty()),
       drain_timeout_(options_.drain_timeout) {
   validate(options_);
+  const bool batched = std::holds_alternative<Batched>(options_.dispatch);
+  if (batched != static_cast<bool>(batch_handler) || batched == static_cast<bool>(handler)) {
+    throw Error(ErrorCode::kInvalidConfig,
+                batched ? "the batched dispatch mode needs a BatchHandler (records in a span)"
+                        : "a BatchHandler needs the batched dispatch mode (options.dispatch = "
+                          "Batched{...})",
+                ErrorContext::of_group(options_.group_id));
+  }
+  failure_handler_ = std::make_unique<retry::FailureHandler>(
+      retry::FailureHandlerOptions{options_.retry, options_.group_id,
+                                   options_.handler_name.empty() ? options_.group_id
+                                                                 : options_.handler_name,
+                                   options_.cluster, options_.metrics},
+      retry_topology_, retry_control_);
+  failure_handler_->provision_topics();
   auto conf = kafka::build_conf(consumer_properties(options_, cluster_),
                                 options_.cluster.librdkafka_properties);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &ConsumerEngine::rebalance_trampoline);
@@ -40,12 +74,17 @@ ConsumerEngine::ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster,
   rd_kafka_poll_set_consumer(handle_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(handle_.get()));
 
-  workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
-  strategy_ = make_dispatch_strategy(
-      options_.dispatch, DispatchContext{workers_.get(), decorate(std::move(handler)),
-                                         [this] { wake(); }, &counters_});
+  workers_ = std::make_unique<WorkerPool>(worker_count(options_));
+  DispatchContext context;
+  context.workers = workers_.get();
+  if (handler) context.handler = decorate(std::move(handler));
+  context.batch_handler = std::move(batch_handler);
+  context.failures = failure_handler_.get();
+  context.wake_poll_thread = [this] { wake(); };
+  context.counters = &counters_;
+  strategy_ = make_dispatch_strategy(options_.dispatch, std::move(context));
 
-  const auto topics = subscription_of(options_);
+  const auto topics = subscription_of(options_, retry_topology_);
   auto subscription = kafka::make_partition_list(static_cast<int>(topics.size()));
   for (const auto& topic : topics) {
     rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -67,12 +106,15 @@ void ConsumerEngine::close(std::chrono::milliseconds timeout) {
   }
   drain_timeout_.store(std::min(timeout, options_.drain_timeout));
   stop_requested_.store(true);
+  // Back-off waits end now: their records stay uncommitted for the next owner.
+  retry_control_.close();
   wake();
   if (poll_thread_.joinable()) poll_thread_.join();
   // Every partition has been revoked: no task is left but those of handlers
   // that outlived their drain timeout, which the pool waits for.
   workers_.reset();
   strategy_.reset();
+  failure_handler_->close();
   handle_.reset();
 }
 
@@ -118,10 +160,20 @@ void ConsumerEngine::poll_once() {
   if (control_commands_waiting_.exchange(false)) run_control_commands();
   // Workers wake this thread when a paused partition drains, but the last
   // completions may land before the pause was marked: look every round too.
-  if (resume_check_wanted_.exchange(false) || paused_partitions_ > 0) resume_ready_partitions();
+  if (resume_check_wanted_.exchange(false) || paused_partitions_ > 0) release_parked_records();
   commit(false);
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kPollTimeout);
+  if (auto due = time_until_next_due()) {
+    timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(*due));
+  }
+  if (auto deadline = strategy_->next_deadline()) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        *deadline - std::chrono::steady_clock::now());
+    timeout = std::clamp(left, std::chrono::milliseconds::zero(), timeout);
+  }
   kafka::MessageHandle message(
-      rd_kafka_consumer_poll(handle_.get(), static_cast<int>(kPollTimeout.count())));
+      rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
+  strategy_->on_tick(std::chrono::steady_clock::now());
   if (!message) return;
   handle_message(*message);
   // Take what else has arrived without waiting, so that records reach the
@@ -138,8 +190,7 @@ void ConsumerEngine::poll_once() {
 void ConsumerEngine::flush_dispatch_batches() {
   for (auto& batch : dispatch_batches_) {
     if (batch.records.empty()) continue;
-    batch.partition->dispatched(batch.records);
-    strategy_->dispatch(batch.partition, std::move(batch.records));
+    dispatch_records(batch.partition, std::move(batch.records));
   }
   dispatch_batches_.clear();
 }
@@ -174,46 +225,104 @@ void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
   if (message.offset < partition->next_offset) return;  // seen already (a re-fetch)
   partition->next_offset = message.offset + 1;
   auto& batch = dispatch_batch_of(partition);
-  if (!partition->paused() &&
-      partition->pending() + batch.size() >= options_.max_queued_records_per_partition) {
-    pause_for_back_pressure(*partition);
-  }
-  if (partition->paused()) {
-    // Pausing makes librdkafka fetch again from after the last record it
-    // handed out, so what arrives until then is kept here, not dropped.
-    partition->parked.push_back(kafka::to_record(message));
+  auto record = kafka::to_record(message);
+  if (!partition->parked.empty() || must_wait(*partition, record, batch.size())) {
+    park(*partition, std::move(record));
     return;
   }
-  batch.push_back(kafka::to_record(message));
+  batch.push_back(std::move(record));
 }
 
-void ConsumerEngine::pause_for_back_pressure(PartitionState& partition) {
+bool ConsumerEngine::must_wait(PartitionState& partition, const Record& record,
+                               std::size_t batched) {
+  if (partition.held_by_operator) return true;
+  const auto admission = partition.admission();
+  if (admission.pending + batched >= options_.max_queued_records_per_partition) {
+    if (!partition.paused()) {
+      partition.mark_paused(std::max<std::size_t>(1, options_.max_queued_records_per_partition / 2));
+      counters_.pauses.fetch_add(1, std::memory_order_relaxed);
+    }
+    return true;
+  }
+  // The handled offsets above the committed one must fit the commit
+  // metadata: past this window only the record holding the prefix back
+  // may finish, so nothing new starts.
+  if (admission.position >= 0 && record.offset - admission.position >= kMaxGapSpan) return true;
+  if (partition.is_retry_topic) {
+    if (auto due = retry::retry_due_time(record); due && *due > std::chrono::system_clock::now()) {
+      partition.delayed_until = *due;
+      return true;
+    }
+    partition.delayed_until.reset();
+  }
+  return false;
+}
+
+void ConsumerEngine::park(PartitionState& partition, Record record) {
+  // Pausing makes librdkafka fetch again from after the last record it
+  // handed out, so what arrives until the pause takes effect is kept here.
+  partition.parked.push_back(std::move(record));
+  set_paused_in_client(partition, true);
+}
+
+void ConsumerEngine::set_paused_in_client(PartitionState& partition, bool paused) {
+  if (partition.paused_in_client == paused) return;
+  partition.paused_in_client = paused;
+  paused_partitions_ += paused ? 1 : -1;
   const auto& key = partition.topic_partition();
-  // Marked first, so that workers completing records from now on see it.
-  const auto resume_below = std::max<std::size_t>(1, options_.max_queued_records_per_partition / 2);
-  partition.mark_paused(resume_below);
-  ++paused_partitions_;
-  counters_.pauses.fetch_add(1, std::memory_order_relaxed);
   auto list = kafka::make_partition_list(1);
   rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
-  rd_kafka_pause_partitions(handle_.get(), list.get());
+  if (paused) {
+    rd_kafka_pause_partitions(handle_.get(), list.get());
+  } else {
+    rd_kafka_resume_partitions(handle_.get(), list.get());
+  }
 }
 
-void ConsumerEngine::resume_ready_partitions() {
-  auto list = kafka::make_partition_list(4);
+void ConsumerEngine::release_parked_records() {
   for (auto& [key, partition] : partitions_) {
-    if (!partition->paused() || !partition->resume_wanted()) continue;
-    partition->mark_resumed();
-    --paused_partitions_;
-    if (!partition->parked.empty()) {
-      partition->dispatched(partition->parked);
-      strategy_->dispatch(partition, std::move(partition->parked));
-      partition->parked.clear();
+    if (!partition->paused_in_client || partition->held_by_operator) continue;
+    if (partition->paused()) {
+      if (!partition->resume_wanted()) continue;
+      partition->mark_resumed();
     }
-    if (partition->held_by_operator) continue;  // stays paused until the operator resumes it
-    rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
+    auto& parked = partition->parked;
+    std::vector<Record> released;
+    std::size_t count = 0;
+    while (count < parked.size() && !must_wait(*partition, parked[count], released.size())) {
+      released.push_back(std::move(parked[count++]));
+    }
+    parked.erase(parked.begin(), parked.begin() + static_cast<std::ptrdiff_t>(count));
+    if (!released.empty()) dispatch_records(partition, std::move(released));
+    if (parked.empty() && !partition->paused()) set_paused_in_client(*partition, false);
   }
-  if (list->cnt > 0) rd_kafka_resume_partitions(handle_.get(), list.get());
+}
+
+void ConsumerEngine::dispatch_records(const std::shared_ptr<PartitionState>& partition,
+                                      std::vector<Record> records) {
+  partition->dispatched(records);
+  if (partition->restored_gaps) {
+    // A previous owner handled these already (its commit metadata says so).
+    std::erase_if(records, [&](const Record& record) {
+      if (!partition->handled_before(record.offset)) return false;
+      partition->complete(record.offset);
+      return true;
+    });
+    if (records.empty()) return;
+  }
+  strategy_->dispatch(partition, std::move(records));
+}
+
+std::optional<std::chrono::steady_clock::duration> ConsumerEngine::time_until_next_due() const {
+  std::optional<std::chrono::system_clock::time_point> earliest;
+  for (const auto& [key, partition] : partitions_) {
+    if (partition->delayed_until && (!earliest || *partition->delayed_until < *earliest)) {
+      earliest = partition->delayed_until;
+    }
+  }
+  if (!earliest) return std::nullopt;
+  return std::max(std::chrono::system_clock::duration::zero(),
+                  *earliest - std::chrono::system_clock::now());
 }
 
 void ConsumerEngine::commit(bool force) {
@@ -230,16 +339,27 @@ void ConsumerEngine::commit(bool force) {
 void ConsumerEngine::commit_partitions(
     const std::vector<std::shared_ptr<PartitionState>>& partitions) {
   auto list = kafka::make_partition_list(static_cast<int>(partitions.size()));
-  std::map<TopicPartition, PartitionState*> by_key;
+  struct Pending {
+    PartitionState* partition;
+    std::string metadata;
+  };
+  std::map<TopicPartition, Pending> by_key;
   for (const auto& partition : partitions) {
-    const auto position = partition->committable_position();
-    if (position < 0) continue;
+    auto progress = partition->progress();
+    if (progress.position < 0) continue;
+    auto metadata = encode_gaps(progress.position, progress.handled_above);
     const auto last = partition->last_committed();
-    if (last && *last >= position) continue;
+    if (last && *last >= progress.position && partition->committed_metadata_is(metadata)) continue;
     const auto& key = partition->topic_partition();
-    rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition)->offset =
-        position;
-    by_key[key] = partition.get();
+    auto* element = rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
+    element->offset = progress.position;
+    if (!metadata.empty()) {
+      // The list frees it with the element.
+      element->metadata = std::malloc(metadata.size());
+      std::memcpy(element->metadata, metadata.data(), metadata.size());
+      element->metadata_size = metadata.size();
+    }
+    by_key[key] = {partition.get(), std::move(metadata)};
   }
   if (list->cnt == 0) return;
   const auto started = std::chrono::steady_clock::now();
@@ -260,7 +380,8 @@ void ConsumerEngine::commit_partitions(
                    rd_kafka_err2str(element.err));
       continue;
     }
-    by_key[{element.topic, element.partition}]->set_committed(element.offset);
+    auto& committed = by_key[{element.topic, element.partition}];
+    committed.partition->set_committed(element.offset, std::move(committed.metadata));
   }
   counters_.commits.fetch_add(1, std::memory_order_relaxed);
 }

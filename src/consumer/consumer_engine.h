@@ -7,6 +7,7 @@
 #include <memory>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +17,9 @@
 #include "consumer/partition_state.h"
 #include "consumer/worker_pool.h"
 #include "kafka/handles.h"
+#include "retry/failure_handler.h"
+#include "retry/retry_control.h"
+#include "retry/retry_topology.h"
 #include "whippet/consumer.h"
 
 namespace whippet::consumer {
@@ -25,7 +29,9 @@ namespace whippet::consumer {
 // callback all run on it, so none of them needs a lock around the handle.
 class ConsumerEngine {
  public:
-  ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster, Handler handler);
+  // Exactly one of the handlers is set: `batch_handler` for Batched mode.
+  ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster, Handler handler,
+                 BatchHandler batch_handler = {});
   ~ConsumerEngine();
   ConsumerEngine(const ConsumerEngine&) = delete;
   ConsumerEngine& operator=(const ConsumerEngine&) = delete;
@@ -41,6 +47,8 @@ class ConsumerEngine {
   // Control verbs: queued for the poll thread, which owns the handle.
   void pause(const TopicPartition& partition);
   void resume(const TopicPartition& partition);
+  retry::RetryControl& retry_control() { return retry_control_; }
+  BlockingState blocking_state() const { return retry_control_.state(); }
 
  private:
   using PartitionMap = std::map<TopicPartition, std::shared_ptr<PartitionState>>;
@@ -50,8 +58,16 @@ class ConsumerEngine {
   void handle_message(const rd_kafka_message_t& message);
   void flush_dispatch_batches();
   std::vector<Record>& dispatch_batch_of(const std::shared_ptr<PartitionState>& partition);
-  void pause_for_back_pressure(PartitionState& partition);
-  void resume_ready_partitions();
+  // Flow control: a record waits (parked, its partition paused in the
+  // client) while back-pressure, the gap window, an operator hold or its
+  // retry time says so.
+  bool must_wait(PartitionState& partition, const Record& record, std::size_t batched);
+  void park(PartitionState& partition, Record record);
+  void set_paused_in_client(PartitionState& partition, bool paused);
+  void release_parked_records();
+  void dispatch_records(const std::shared_ptr<PartitionState>& partition,
+                        std::vector<Record> records);
+  std::optional<std::chrono::steady_clock::duration> time_until_next_due() const;
   void commit(bool force);
   void commit_partitions(const std::vector<std::shared_ptr<PartitionState>>& partitions);
 
@@ -61,6 +77,7 @@ class ConsumerEngine {
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions);
   void set_starting_positions(rd_kafka_topic_partition_list_t* partitions);
+  void restore_gaps(PartitionState& partition, int64_t committed, const std::string& metadata);
   void fail(const std::string& reason);
   void wake();
   void publish_assignment();
@@ -79,6 +96,9 @@ class ConsumerEngine {
   std::mutex wake_mutex_;              // guards the two fields above and below
   bool closing_ = false;               // no more wake-ups: close must not be interrupted
 
+  retry::RetryTopology retry_topology_;
+  retry::RetryControl retry_control_;
+  std::unique_ptr<retry::FailureHandler> failure_handler_;
   std::unique_ptr<DispatchStrategy> strategy_;
   std::unique_ptr<WorkerPool> workers_;
 
@@ -90,7 +110,7 @@ class ConsumerEngine {
   };
   std::vector<DispatchBatch> dispatch_batches_;  // collected during one poll round
   uint64_t next_epoch_ = 1;
-  std::size_t paused_partitions_ = 0;  // by back-pressure
+  std::size_t paused_partitions_ = 0;  // in the client, for any reason
   bool cooperative_ = false;
   std::chrono::steady_clock::time_point next_commit_;
 

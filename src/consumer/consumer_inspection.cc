@@ -46,7 +46,12 @@ ConsumerSnapshot ConsumerEngine::snapshot() const {
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
   for (const auto& partition : partitions) {
-    snapshot.partitions.push_back(partition->snapshot(now, now_epoch_ms));
+    auto partition_snapshot = partition->snapshot(now, now_epoch_ms);
+    if (auto blocked = retry_control_.blocked(partition->topic_partition())) {
+      partition_snapshot.blocked_offset = blocked->offset;
+      partition_snapshot.blocked_attempt = blocked->attempt;
+    }
+    snapshot.partitions.push_back(std::move(partition_snapshot));
   }
   return snapshot;
 }
@@ -85,18 +90,12 @@ void ConsumerEngine::set_held(const TopicPartition& key, bool held) {
   auto& partition = *found->second;
   if (partition.held_by_operator == held) return;
   partition.held_by_operator = held;
-  auto list = kafka::make_partition_list(1);
-  rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
-  if (held) {
-    rd_kafka_pause_partitions(handle_.get(), list.get());
-    spdlog::info("group {}: {} paused by operator", options_.group_id, to_string(key));
-  } else if (!partition.paused()) {
-    // Still paused by back-pressure otherwise: that resumes it when it drains.
-    rd_kafka_resume_partitions(handle_.get(), list.get());
-    spdlog::info("group {}: {} resumed by operator", options_.group_id, to_string(key));
-  } else {
-    resume_check_wanted_.store(true);
-  }
+  // Holding pauses at once; releasing lets the next round dispatch what was
+  // parked and resume the partition unless something else still holds it.
+  if (held) set_paused_in_client(partition, true);
+  resume_check_wanted_.store(true);
+  spdlog::info("group {}: {} {} by operator", options_.group_id, to_string(key),
+               held ? "paused" : "resumed");
 }
 
 }  // namespace whippet::consumer

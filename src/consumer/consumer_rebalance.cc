@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "consumer/consumer_engine.h"
+#include "consumer/gap_codec.h"
 #include "kafka/error_translation.h"
 
 namespace whippet::consumer {
@@ -44,9 +45,15 @@ void ConsumerEngine::assign(rd_kafka_topic_partition_list_t* partitions) {
     const auto& element = partitions->elems[i];
     TopicPartition key{element.topic, element.partition};
     auto state = std::make_shared<PartitionState>(key, next_epoch_++, element.offset);
-    if (element.offset >= 0 && element.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      state->set_committed(element.offset);
+    std::string metadata;
+    if (element.metadata != nullptr && element.metadata_size > 0) {
+      metadata.assign(static_cast<const char*>(element.metadata), element.metadata_size);
     }
+    if (element.offset >= 0 && element.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      restore_gaps(*state, element.offset, metadata);
+      state->set_committed(element.offset, metadata);
+    }
+    state->is_retry_topic = retry_topology_.is_retry_topic(key.topic);
     partitions_[key] = std::move(state);
   }
   if (cooperative_) {
@@ -57,6 +64,26 @@ void ConsumerEngine::assign(rd_kafka_topic_partition_list_t* partitions) {
     throw kafka::translate(err, "assign failed", ErrorContext::of_group(options_.group_id));
   }
   spdlog::info("group {}: assigned {} partition(s)", options_.group_id, partitions->cnt);
+}
+
+void ConsumerEngine::restore_gaps(PartitionState& partition, int64_t committed,
+                                  const std::string& metadata) {
+  if (metadata.empty()) return;
+  auto decoded = decode_gaps(committed, metadata);
+  if (!decoded.ok()) {
+    spdlog::warn("group {}: ignoring the commit metadata of {} ({}); records above offset {} "
+                 "will be handled again",
+                 options_.group_id, to_string(partition.topic_partition()), decoded.problem,
+                 committed);
+    return;
+  }
+  if (decoded.handled.empty()) return;
+  spdlog::info("group {}: {} has {} record(s) above offset {} handled by a previous owner; "
+               "skipping them",
+               options_.group_id, to_string(partition.topic_partition()), decoded.handled.size(),
+               committed);
+  partition.restore_handled(std::move(decoded.handled));
+  partition.restored_gaps = true;
 }
 
 void ConsumerEngine::set_starting_positions(rd_kafka_topic_partition_list_t* partitions) {
@@ -114,13 +141,15 @@ void ConsumerEngine::revoke(rd_kafka_topic_partition_list_t* partitions) {
     if (found == partitions_.end()) continue;
     found->second->stop_starting();
     strategy_->remove(*found->second);
-    if (found->second->paused()) --paused_partitions_;
-    if (found->second->paused() || found->second->held_by_operator) {
+    if (found->second->paused_in_client) {
+      --paused_partitions_;
       rd_kafka_topic_partition_list_add(paused.get(), element.topic, element.partition);
     }
     revoked.push_back(found->second);
     partitions_.erase(found);
   }
+  // Blocking retries and copies waiting on these partitions give up now.
+  retry_control_.notify();
   if (lost) {
     spdlog::warn("group {}: {} partition(s) lost; their progress is not committed",
                  options_.group_id, revoked.size());

@@ -2,9 +2,44 @@
 
 #include <spdlog/spdlog.h>
 
+#include "consumer/batch_strategy.h"
+#include "consumer/key_ordered_strategy.h"
 #include "consumer/partition_ordered_strategy.h"
 
 namespace whippet::consumer {
+namespace {
+
+using Outcome = retry::FailureHandler::Outcome;
+
+// Calls `attempt` behind the exception barrier; a failure goes to the retry
+// policy, which may try again, forward a copy, or give up on it.
+Outcome attempt_with_policy(const DispatchContext& context, PartitionState& partition,
+                            std::span<const Record> records, const std::function<void()>& attempt) {
+  try {
+    attempt();
+    context.counters->records_handled.fetch_add(records.size(), std::memory_order_relaxed);
+    return Outcome::kDone;
+  } catch (...) {
+    context.counters->handler_failures.fetch_add(1, std::memory_order_relaxed);
+    auto error = std::current_exception();
+    try {
+      auto outcome = context.failures->handle(partition, records, error, attempt);
+      if (outcome == Outcome::kDone) {
+        context.counters->records_handled.fetch_add(records.size(), std::memory_order_relaxed);
+      }
+      return outcome;
+    } catch (const std::exception& failure) {
+      // E.g. the dead-letter topic cannot be created: keep the record
+      // uncommitted rather than lose it.
+      spdlog::error("cannot apply the retry policy to {}-{}@{}: {}; it stays uncommitted",
+                    records.front().topic, records.front().partition, records.front().offset,
+                    failure.what());
+      return Outcome::kAbandoned;
+    }
+  }
+}
+
+}  // namespace
 
 std::unique_ptr<DispatchStrategy> make_dispatch_strategy(const DispatchMode& mode,
                                                          DispatchContext context) {
@@ -13,8 +48,10 @@ std::unique_ptr<DispatchStrategy> make_dispatch_strategy(const DispatchMode& mod
         using Settings = std::decay_t<decltype(settings)>;
         if constexpr (std::is_same_v<Settings, PartitionOrdered>) {
           return std::make_unique<PartitionOrderedStrategy>(std::move(context));
+        } else if constexpr (std::is_same_v<Settings, KeyOrdered>) {
+          return std::make_unique<KeyOrderedStrategy>(std::move(context));
         } else {
-          throw Error(ErrorCode::kInvalidConfig, "dispatch mode not available yet", {});
+          return std::make_unique<BatchStrategy>(std::move(context), settings);
         }
       },
       mode);
@@ -22,21 +59,38 @@ std::unique_ptr<DispatchStrategy> make_dispatch_strategy(const DispatchMode& mod
 
 void run_record(const DispatchContext& context, PartitionState& partition, const Record& record) {
   if (!partition.begin(record.offset)) return;  // revoked meanwhile: a new owner handles it
-  try {
-    context.handler(record);
-    context.counters->records_handled.fetch_add(1, std::memory_order_relaxed);
-  } catch (const std::exception& error) {
-    // Without a retry policy a failure is logged and the record counts as
-    // handled, so one bad record cannot stall its partition forever.
-    context.counters->handler_failures.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("handler failed on {}-{}@{}: {}", record.topic, record.partition, record.offset,
-                  error.what());
-  } catch (...) {
-    context.counters->handler_failures.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("handler failed on {}-{}@{} with a non-standard exception", record.topic,
-                  record.partition, record.offset);
+  const auto outcome = attempt_with_policy(context, partition, std::span(&record, 1),
+                                           [&] { context.handler(record); });
+  if (outcome == Outcome::kAbandoned) {
+    partition.abandon(record.offset);
+    return;
   }
   if (partition.complete(record.offset)) context.wake_poll_thread();
+}
+
+void run_batch(const DispatchContext& context, PartitionState& partition,
+               std::span<const Record> records) {
+  std::size_t begun = 0;
+  for (const auto& record : records) {
+    if (!partition.begin(record.offset)) break;
+    ++begun;
+  }
+  if (begun < records.size()) {
+    // Revoked meanwhile: a new owner handles the whole batch.
+    for (std::size_t i = 0; i < begun; ++i) partition.abandon(records[i].offset);
+    return;
+  }
+  const auto outcome =
+      attempt_with_policy(context, partition, records, [&] { context.batch_handler(records); });
+  bool wake = false;
+  for (const auto& record : records) {
+    if (outcome == Outcome::kAbandoned) {
+      partition.abandon(record.offset);
+    } else {
+      wake = partition.complete(record.offset) || wake;
+    }
+  }
+  if (wake) context.wake_poll_thread();
 }
 
 }  // namespace whippet::consumer

@@ -1,12 +1,16 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
+#include <span>
 #include <memory>
 #include <vector>
 
 #include "consumer/consumer_counters.h"
 #include "consumer/partition_state.h"
 #include "consumer/worker_pool.h"
+#include "retry/failure_handler.h"
 #include "whippet/consumer.h"
 
 namespace whippet::consumer {
@@ -15,6 +19,8 @@ namespace whippet::consumer {
 struct DispatchContext {
   WorkerPool* workers = nullptr;
   Handler handler;                        // the user's handler, already decorated
+  BatchHandler batch_handler;             // for the batch strategy instead
+  retry::FailureHandler* failures = nullptr;  // what happens when a handler throws
   std::function<void()> wake_poll_thread; // thread-safe
   ConsumerCounters* counters = nullptr;
 };
@@ -33,13 +39,24 @@ class DispatchStrategy {
 
   // The partition is being revoked: drop its records that have not started.
   virtual void remove(const PartitionState& partition) = 0;
+
+  // For strategies that wait (a batch filling up): called by the poll thread
+  // every round, and when the poll should return at the latest.
+  virtual void on_tick(std::chrono::steady_clock::time_point /*now*/) {}
+  virtual std::optional<std::chrono::steady_clock::time_point> next_deadline() const {
+    return std::nullopt;
+  }
 };
 
 std::unique_ptr<DispatchStrategy> make_dispatch_strategy(const DispatchMode& mode,
                                                          DispatchContext context);
 
-// Runs the handler for one record behind an exception barrier and reports
-// the completion; shared by all strategies.
+// Runs the handler for one record behind an exception barrier, hands a
+// failure to the retry policy, and reports the completion; shared by all
+// strategies.
 void run_record(const DispatchContext& context, PartitionState& partition, const Record& record);
+// The same for a batch of one partition's records, in offset order.
+void run_batch(const DispatchContext& context, PartitionState& partition,
+               std::span<const Record> records);
 
 }  // namespace whippet::consumer

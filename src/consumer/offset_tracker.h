@@ -30,6 +30,9 @@ class OffsetTracker {
   // completed.
   int64_t committable_position() const { return position_; }
 
+  // The highest offset tracked so far (position - 1 when none is pending).
+  int64_t last_tracked() const { return window_.empty() ? position_ - 1 : window_.back().offset; }
+
   // Tracked offsets not yet completed.
   std::size_t pending() const { return pending_; }
 

@@ -43,6 +43,50 @@ bool PartitionState::complete(int64_t offset) {
          !resume_signalled_.exchange(true, std::memory_order_relaxed);
 }
 
+void PartitionState::abandon(int64_t offset) {
+  std::lock_guard lock(mutex_);
+  for (auto entry = running_.begin(); entry != running_.end(); ++entry) {
+    if (entry->offset == offset) {
+      running_.erase(entry);
+      break;
+    }
+  }
+  if (running_.empty() && !starting_allowed_) idle_.notify_all();
+}
+
+bool PartitionState::stopping() const {
+  std::lock_guard lock(mutex_);
+  return !starting_allowed_;
+}
+
+void PartitionState::restore_handled(std::vector<int64_t> handled) {
+  std::sort(handled.begin(), handled.end());
+  std::lock_guard lock(mutex_);
+  restored_handled_ = std::move(handled);
+}
+
+bool PartitionState::handled_before(int64_t offset) const {
+  std::lock_guard lock(mutex_);
+  return std::binary_search(restored_handled_.begin(), restored_handled_.end(), offset);
+}
+
+PartitionState::Progress PartitionState::progress() const {
+  std::lock_guard lock(mutex_);
+  Progress progress{tracker_.committable_position(), tracker_.completed_above_position()};
+  // Restored offsets not fetched yet are still handled: keep them in the
+  // metadata until the position passes them.
+  const int64_t last_seen = tracker_.last_tracked();
+  for (auto offset : restored_handled_) {
+    if (offset > last_seen && offset > progress.position) progress.handled_above.push_back(offset);
+  }
+  return progress;
+}
+
+PartitionState::Admission PartitionState::admission() const {
+  std::lock_guard lock(mutex_);
+  return {tracker_.pending(), tracker_.committable_position()};
+}
+
 std::size_t PartitionState::pending() const {
   std::lock_guard lock(mutex_);
   return tracker_.pending();
@@ -91,9 +135,15 @@ std::optional<int64_t> PartitionState::last_committed() const {
   return last_committed_;
 }
 
-void PartitionState::set_committed(int64_t position) {
+void PartitionState::set_committed(int64_t position, std::string metadata) {
   std::lock_guard lock(mutex_);
   last_committed_ = position;
+  last_committed_metadata_ = std::move(metadata);
+}
+
+bool PartitionState::committed_metadata_is(const std::string& metadata) const {
+  std::lock_guard lock(mutex_);
+  return last_committed_metadata_ == metadata;
 }
 
 PartitionSnapshot PartitionState::snapshot(Clock::time_point now, int64_t now_epoch_ms) const {
@@ -116,7 +166,7 @@ PartitionSnapshot PartitionState::snapshot(Clock::time_point now, int64_t now_ep
         std::chrono::duration<double>(now - running_.front().started).count();
   }
   snapshot.committed_offset = last_committed_;
-  snapshot.gaps = tracker_.completed_above_position();
+  snapshot.gaps = tracker_.completed_above_position();  // restored ones are not this member's work
   const auto position = tracker_.committable_position();
   if (snapshot.high_watermark >= 0 && position >= 0) {
     snapshot.lag = std::max<int64_t>(0, snapshot.high_watermark - position);

@@ -38,10 +38,36 @@ class PartitionState {
   // Worker: finished. Returns true when the poll thread should be woken
   // (a paused partition fell below its resume mark, or a drain finished).
   bool complete(int64_t offset);
+  // Worker: the handler of this record was interrupted (revoke, shutdown)
+  // before it reached an outcome. It stays pending: never committed, so the
+  // next owner handles it again.
+  void abandon(int64_t offset);
+  // Any thread: true once the partition is being revoked or the consumer
+  // is closing. Retry waits end when this turns true.
+  bool stopping() const;
 
   // Records dispatched and not yet completed (queued or in flight).
   std::size_t pending() const;
   int64_t committable_position() const;
+
+  // Offsets a previous owner already handled above the committed position
+  // (read from the commit metadata). Records at these offsets are tracked
+  // and completed without running the handler.
+  void restore_handled(std::vector<int64_t> handled);
+  bool handled_before(int64_t offset) const;
+  // The committable position and the handled offsets above it (including
+  // restored ones not fetched yet), consistently, for the commit metadata.
+  // Pending records and the committable position, under one lock.
+  struct Admission {
+    std::size_t pending = 0;
+    int64_t position = -1;
+  };
+  Admission admission() const;
+  struct Progress {
+    int64_t position = -1;
+    std::vector<int64_t> handled_above;
+  };
+  Progress progress() const;
 
   // Revocation, on the poll thread: stop starting records, wait for the
   // running ones (true if they all finished in time), then fence.
@@ -61,10 +87,15 @@ class PartitionState {
   std::vector<Record> parked;
   int64_t next_offset = -1;
   bool held_by_operator = false;
+  bool paused_in_client = false;  // rd_kafka_pause_partitions in effect
+  bool is_retry_topic = false;    // records wait for their retry time
+  bool restored_gaps = false;     // restore_handled() got offsets
+  std::optional<std::chrono::system_clock::time_point> delayed_until;
 
   // Commit bookkeeping: written by the poll thread, read by snapshots.
   std::optional<int64_t> last_committed() const;
-  void set_committed(int64_t position);
+  void set_committed(int64_t position, std::string metadata = {});
+  bool committed_metadata_is(const std::string& metadata) const;
 
   // The end of the partition as the poll thread last saw it.
   void set_high_watermark(int64_t high_watermark) { high_watermark_.store(high_watermark); }
@@ -87,6 +118,8 @@ class PartitionState {
   bool starting_allowed_ = true;
   bool fenced_ = false;
   std::optional<int64_t> last_committed_;
+  std::string last_committed_metadata_;
+  std::vector<int64_t> restored_handled_;  // sorted
 
   // Written by the poll thread, read by workers deciding whether to wake it.
   std::atomic<bool> paused_{false};
