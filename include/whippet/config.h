@@ -26,7 +26,17 @@ namespace whippet {
 //               worker_threads: 4, max_queued_records_per_partition: 1000,
 //               commit_interval_ms: 1000, drain_timeout_ms: 10000,
 //               session_timeout_ms: 45000, max_poll_interval_ms: 300000,
-//               assignment_strategy: cooperative-sticky|range|roundrobin }
+//               assignment_strategy: cooperative-sticky|range|roundrobin,
+//               dispatch: partition_ordered                       # the default, or
+//                         | { key_ordered: { parallelism: 64 } }
+//                         | { batched: { max_records: 500, max_bytes: 1048576, max_wait_ms: 100 } },
+//               retry: { default: ..., topics: { ... }, topic_settings: { ... } } }
+//                 # the shape parse_retry_policies reads (whippet/retry.h), e.g.
+//                 #   retry:
+//                 #     default: { blocking: { backoffs_ms: [100, 200] } }
+//                 #     topics: { orders: { retry_topics: { backoffs_ms: [1000, 5000] } },
+//                 #               metrics: none }
+//                 #     topic_settings: { partitions: 4, replication_factor: 3 }
 //   admin:    { operation_timeout_ms: 15000 }
 // Unknown keys and values of the wrong type are errors naming the key and line.
 // load_config/parse_config do not read the environment: call apply_environment.

@@ -24,11 +24,13 @@ class NonRetriableError : public std::runtime_error {
 // One retry per listed delay, then give up.
 struct FixedBackOffs {
   std::vector<std::chrono::milliseconds> delays;
+  bool operator==(const FixedBackOffs&) const = default;
 };
 
 // Retry forever, waiting the same delay each time.
 struct InfiniteBackOff {
   std::chrono::milliseconds delay{1000};
+  bool operator==(const InfiniteBackOff&) const = default;
 };
 
 // initial, initial*multiplier, ... capped at max; max_attempts retries, or
@@ -38,6 +40,7 @@ struct ExponentialBackOff {
   double multiplier = 2.0;
   std::chrono::milliseconds max{30000};
   int max_attempts = 0;
+  bool operator==(const ExponentialBackOff&) const = default;
 };
 
 using BackOff = std::variant<FixedBackOffs, InfiniteBackOff, ExponentialBackOff>;
@@ -49,12 +52,15 @@ std::optional<std::chrono::milliseconds> delay_before_retry(const BackOff& back_
 // Retry strategies, plain data so they can come from YAML, JSON or gRPC.
 
 // A failed record is logged and counts as handled.
-struct NoRetry {};
+struct NoRetry {
+  bool operator==(const NoRetry&) const = default;
+};
 
 // Retry in place: the partition keeps its order and waits (paused, while
 // polling goes on). Once the back-off is exhausted, the dead-letter topic.
 struct BlockingRetry {
   BackOff back_off = FixedBackOffs{};
+  bool operator==(const BlockingRetry&) const = default;
 };
 
 // Retry without blocking: step n sends the record to the topic
@@ -63,6 +69,7 @@ struct BlockingRetry {
 // dead-letter topic `<topic>-<group>-dlt`.
 struct RetryTopics {
   std::vector<std::chrono::milliseconds> steps;
+  bool operator==(const RetryTopics&) const = default;
 };
 
 using RetryPolicy = std::variant<NoRetry, BlockingRetry, RetryTopics>;
@@ -73,6 +80,7 @@ struct RetryTopicSettings {
   int partitions = -1;
   int replication_factor = -1;
   std::optional<std::chrono::milliseconds> retention;  // retention.ms; broker default when unset
+  bool operator==(const RetryTopicSettings&) const = default;
 };
 
 // Policies per topic, with a default for topics not listed.
@@ -84,6 +92,8 @@ struct RetryPolicies {
   const RetryPolicy& for_topic(const std::string& topic) const;
   // True when any policy needs retry or dead-letter topics.
   bool needs_topics() const;
+
+  bool operator==(const RetryPolicies&) const = default;
 };
 
 // Loads policies from YAML or JSON text of this shape (every key optional):
@@ -95,12 +105,19 @@ struct RetryPolicies {
 //     audit:    { blocking: { infinite_ms: 1000 } }
 //     metrics:  none
 //   topic_settings: { partitions: 4, replication_factor: 3, retention_ms: 604800000 }
+// A policy is `none` or holds exactly one of blocking / retry_topics; a
+// blocking back-off exactly one of backoffs_ms / infinite_ms / exponential.
+// Delays are non-negative integer milliseconds; lists hold at most 100
+// steps and retry_topics at least one; multiplier >= 1, max_ms >= initial_ms;
+// partitions and replication_factor are -1 (broker default) or positive.
 // Throws whippet::Error (kInvalidConfig) naming the key and the problem.
 RetryPolicies parse_retry_policies(std::string_view yaml_or_json);
 // The same shape, as JSON; parse_retry_policies(to_json(p)) == p.
 std::string to_json(const RetryPolicies& policies);
 
-// Names of the topics a consumer group's retries use.
+// Names of the topics a consumer group's retries use. `step` is written as
+// given (the caller decides whether steps count from 0 or 1); a negative
+// step or an empty topic or group throws Error(kInvalidArgument).
 struct RetryTopicNamer {
   static std::string retry_topic(const std::string& topic, const std::string& group, int step);
   static std::string dead_letter_topic(const std::string& topic, const std::string& group);

@@ -1,6 +1,57 @@
 #include "config/configuration_sections.h"
 
+#include "retry/retry_policy_parsing.h"
+
 namespace whippet::config {
+namespace {
+
+// A size that must be at least 1.
+void read_positive(YamlSection& section, const char* key, std::size_t& target) {
+  section.read(key, target);
+  if (target == 0) section.fail(key, "must be at least 1");
+}
+
+// `partition_ordered` | `key_ordered` | `batched` (with their defaults), or
+// a mapping with one of them: { key_ordered: { parallelism: 64 } },
+// { batched: { max_records: 500, max_bytes: 1048576, max_wait_ms: 100 } }.
+DispatchMode read_dispatch(YamlSection& parent) {
+  const auto value = parent.node("dispatch");
+  if (!value) return PartitionOrdered{};
+  std::string kind;
+  std::optional<YamlSection> section;
+  if (value->IsScalar()) {
+    kind = value->Scalar();
+  } else {
+    section = parent.section("dispatch");
+    kind = section->one_of({"partition_ordered", "key_ordered", "batched"});
+  }
+  auto settings = section ? section->section(kind.c_str()) : std::nullopt;
+  if (kind == "partition_ordered") {
+    if (settings) settings->reject_unknown_keys();
+    return PartitionOrdered{};
+  }
+  if (kind == "key_ordered") {
+    KeyOrdered mode;
+    if (settings) {
+      read_positive(*settings, "parallelism", mode.parallelism);
+      settings->reject_unknown_keys();
+    }
+    return mode;
+  }
+  if (kind == "batched") {
+    Batched mode;
+    if (settings) {
+      read_positive(*settings, "max_records", mode.max_records);
+      read_positive(*settings, "max_bytes", mode.max_bytes);
+      settings->read_milliseconds("max_wait_ms", mode.max_wait);
+      settings->reject_unknown_keys();
+    }
+    return mode;
+  }
+  parent.fail("dispatch", "\"" + kind + "\" is not one of partition_ordered, key_ordered, batched");
+}
+
+}  // namespace
 
 void read_cluster(YamlSection& section, ClusterOptions& options) {
   section.read("brokers", options.brokers);
@@ -48,6 +99,8 @@ void read_consumer(YamlSection& section, ConsumerOptions& options) {
                       {{"cooperative-sticky", AssignmentStrategy::kCooperativeSticky},
                        {"range", AssignmentStrategy::kRange},
                        {"roundrobin", AssignmentStrategy::kRoundRobin}});
+  options.dispatch = read_dispatch(section);
+  if (auto retry = section.section("retry")) options.retry = retry::read_retry_policies(*retry);
   section.reject_unknown_keys();
 }
 

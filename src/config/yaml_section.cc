@@ -1,5 +1,8 @@
 #include "config/yaml_section.h"
 
+#include <climits>
+#include <cmath>
+
 #include "whippet/error.h"
 
 namespace whippet::config {
@@ -42,7 +45,9 @@ YamlSection::YamlSection(YAML::Node node, std::string source, std::string path)
 std::string YamlSection::where(const char* key, const YAML::Node& value) const {
   // yaml-cpp counts lines from 0; editors count from 1.
   const auto line = value.Mark().line >= 0 ? ":" + std::to_string(value.Mark().line + 1) : "";
-  return source_ + line + ": " + (path_.empty() ? "" : path_ + ".") + key;
+  const std::string name = key;
+  if (name.empty()) return source_ + line + ": " + (path_.empty() ? "the document" : path_);
+  return source_ + line + ": " + (path_.empty() ? "" : path_ + ".") + name;
 }
 
 void YamlSection::wrong_type(const char* key, const YAML::Node& value,
@@ -107,6 +112,86 @@ void YamlSection::read_milliseconds(const char* key, std::chrono::milliseconds& 
   const auto value = value_of(key);
   if (!value) return;
   target = std::chrono::milliseconds(read_integer(key, *value));
+}
+
+void YamlSection::read(const char* key, int& target, int minimum) {
+  const auto value = value_of(key);
+  if (!value) return;
+  long long parsed = 0;
+  if (!value->IsScalar() || !YAML::convert<long long>::decode(*value, parsed)) {
+    wrong_type(key, *value, "an integer");
+  }
+  if (parsed < minimum || parsed > INT_MAX) {
+    wrong_type(key, *value,
+               "an integer from " + std::to_string(minimum) + " to " + std::to_string(INT_MAX));
+  }
+  target = static_cast<int>(parsed);
+}
+
+void YamlSection::read(const char* key, double& target) {
+  const auto value = value_of(key);
+  if (!value) return;
+  double parsed = 0;
+  if (!value->IsScalar() || !YAML::convert<double>::decode(*value, parsed) ||
+      !std::isfinite(parsed)) {
+    wrong_type(key, *value, "a number");
+  }
+  target = parsed;
+}
+
+void YamlSection::read_milliseconds(const char* key,
+                                    std::vector<std::chrono::milliseconds>& target) {
+  const auto value = value_of(key);
+  if (!value) return;
+  if (!value->IsSequence()) wrong_type(key, *value, "a list of milliseconds");
+  std::vector<std::chrono::milliseconds> items;
+  for (const auto& item : *value) items.emplace_back(read_integer(key, item));
+  target = std::move(items);
+}
+
+std::vector<std::string> YamlSection::keys() const {
+  std::vector<std::string> names;
+  if (!node_.IsMap()) return names;
+  for (const auto& entry : node_) {
+    if (!entry.first.IsScalar()) {
+      throw Error(ErrorCode::kInvalidConfig,
+                  where("", entry.first) + ": expected names as keys, got " +
+                      kind_of(entry.first));
+    }
+    names.push_back(entry.first.Scalar());
+  }
+  return names;
+}
+
+std::optional<YAML::Node> YamlSection::node(const char* key) { return value_of(key); }
+
+std::string YamlSection::one_of(std::initializer_list<const char*> candidates) {
+  std::string names;
+  std::vector<std::string> found;
+  for (const char* candidate : candidates) {
+    names += std::string(names.empty() ? "" : ", ") + candidate;
+    known_keys_.insert(candidate);
+  }
+  reject_unknown_keys();
+  for (const auto& key : keys()) {
+    for (const char* candidate : candidates) {
+      if (key == candidate) found.push_back(key);
+    }
+  }
+  if (found.empty()) fail("", "expected one of " + names);
+  if (found.size() > 1) {
+    fail(found[1].c_str(), "give only one of " + names + " (found both " + found[0] + " and " +
+                               found[1] + ")");
+  }
+  return found.front();
+}
+
+void YamlSection::fail(const char* key, const std::string& problem) const {
+  const YAML::Node& mapping = node_;
+  const auto value = mapping.IsMap() ? mapping[key] : YAML::Node();
+  throw Error(ErrorCode::kInvalidConfig,
+              where(key, value.IsDefined() && value.Mark().line >= 0 ? value : mapping) + ": " +
+                  problem);
 }
 
 void YamlSection::read(const char* key, std::vector<std::string>& target) {

@@ -21,6 +21,10 @@ namespace whippet::config {
 class YamlSection {
  public:
   // `source` names the file (or "<config>"); `path` the section ("producer").
+  // For a mapping that holds exactly one of `candidates` (a key with no
+  // value counts) and nothing else: which one. Throws otherwise.
+  std::string one_of(std::initializer_list<const char*> candidates);
+
   // Throws Error(kInvalidConfig) unless `node` is a mapping or empty.
   YamlSection(YAML::Node node, std::string source, std::string path);
 
@@ -29,8 +33,22 @@ class YamlSection {
   void read(const char* key, std::size_t& target);
   void read(const char* key, std::vector<std::string>& target);
   void read(const char* key, std::map<std::string, std::string>& target);
+  // A signed integer no smaller than `minimum` (and within int).
+  void read(const char* key, int& target, int minimum);
+  // A finite number.
+  void read(const char* key, double& target);
   // Durations are written as integer milliseconds under a "_ms" key.
   void read_milliseconds(const char* key, std::chrono::milliseconds& target);
+  void read_milliseconds(const char* key, std::vector<std::chrono::milliseconds>& target);
+
+  // The keys the mapping holds, in document order, whether or not any read
+  // asked for them (a key with no value is listed too).
+  std::vector<std::string> keys() const;
+  // The value under `key`, none when absent or null; marks the key known.
+  std::optional<YAML::Node> node(const char* key);
+
+  // Throws Error(kInvalidConfig) "<source>:<line>: <path>.<key>: <problem>".
+  [[noreturn]] void fail(const char* key, const std::string& problem) const;
 
   // One of a fixed set of names, e.g. acks: all|leader|none.
   template <class Value>
