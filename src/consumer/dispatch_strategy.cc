@@ -24,7 +24,7 @@ Outcome attempt_with_policy(const DispatchContext& context, PartitionState& part
     auto error = std::current_exception();
     try {
       auto outcome = context.failures->handle(partition, records, error, attempt);
-      if (outcome == Outcome::kDone) {
+      if (outcome == Outcome::kRecovered) {
         context.counters->records_handled.fetch_add(records.size(), std::memory_order_relaxed);
       }
       return outcome;

@@ -108,7 +108,7 @@ FailureHandler::Outcome FailureHandler::retry_in_place(consumer::PartitionState&
     try {
       attempt_again();
       control_.unblock(key);
-      return Outcome::kDone;
+      return Outcome::kRecovered;
     } catch (...) {
       error = std::current_exception();
     }

@@ -38,7 +38,8 @@ class FailureHandler {
   FailureHandler& operator=(const FailureHandler&) = delete;
 
   enum class Outcome {
-    kDone,       // handled in the end, or its copy is safely stored: committable
+    kRecovered,  // a retry in place succeeded: handled, committable
+    kDone,       // given up on (logged, or its copy is safely stored): committable
     kAbandoned,  // interrupted by revoke or shutdown: stays uncommitted
   };
 
