@@ -27,6 +27,7 @@ struct Arguments {
   int handler_delay_us = 0;
   int commit_interval_ms = 1000;
   int workers = 4;
+  int parallelism = 0;  // key-ordered parallel mode when above 0
 };
 
 Arguments parse(int argc, char** argv) {
@@ -41,6 +42,7 @@ Arguments parse(int argc, char** argv) {
     else if (name == "--handler-delay-us") arguments.handler_delay_us = std::stoi(value);
     else if (name == "--commit-interval-ms") arguments.commit_interval_ms = std::stoi(value);
     else if (name == "--workers") arguments.workers = std::stoi(value);
+    else if (name == "--parallelism") arguments.parallelism = std::stoi(value);
     else {
       std::fprintf(stderr, "unknown argument %s\n", name.c_str());
       std::exit(2);
@@ -50,7 +52,7 @@ Arguments parse(int argc, char** argv) {
       arguments.output.empty()) {
     std::fprintf(stderr,
                  "usage: test_consumer --brokers B --topic T --group G --output FILE "
-                 "[--handler-delay-us N] [--commit-interval-ms N] [--workers N]\n");
+                 "[--handler-delay-us N] [--commit-interval-ms N] [--workers N] [--parallelism N]\n");
     std::exit(2);
   }
   return arguments;
@@ -83,6 +85,9 @@ int main(int argc, char** argv) {
   options.commit_interval = std::chrono::milliseconds(arguments.commit_interval_ms);
   options.worker_threads = static_cast<std::size_t>(arguments.workers);
   options.session_timeout = std::chrono::milliseconds(10000);
+  if (arguments.parallelism > 0) {
+    options.dispatch = whippet::KeyOrdered{static_cast<std::size_t>(arguments.parallelism)};
+  }
 
   whippet::Consumer consumer(options, [&](const whippet::Record& record) {
     if (arguments.handler_delay_us > 0) {
