@@ -48,6 +48,11 @@ class PrometheusSink final : public MetricsSink {
   // Thread-safe; a shared lock and a few relaxed atomic increments per event.
   void on_event(const Event& event) noexcept override;
 
+  // The consumer series for these labels, created now: its calls are a few
+  // relaxed atomic increments on the calling thread's own cache lines, with
+  // no lock and no label lookup. It keeps the series alive on its own.
+  std::shared_ptr<BoundConsumerSink> bind_consumer(const ConsumerLabels& labels) override;
+
   // Gauges come from these sources, called on every render(). A source
   // should be quick, and must not add or remove sources; one that throws is
   // skipped. The id is for remove_snapshot_source.
@@ -62,7 +67,8 @@ class PrometheusSink final : public MetricsSink {
   std::string render() const;
 
  private:
-  std::unique_ptr<observability::SinkState> state_;
+  // Shared with the handles bind_consumer returns.
+  std::shared_ptr<observability::SinkState> state_;
 };
 
 struct MetricsHttpServerOptions {

@@ -2,10 +2,14 @@
 
 #include <cxxabi.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <string_view>
 #include <typeinfo>
+#include <utility>
 
 #include "whippet/trace_context.h"
 
@@ -18,6 +22,72 @@ std::string type_name(const std::type_info& type) {
   std::unique_ptr<char, decltype(&std::free)> demangled(
       abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
   return status == 0 && demangled ? demangled.get() : type.name();
+}
+
+// The consumer's label sets, bound with the reporter's sinks once per topic
+// (group and handler never change), so that a record costs no label string
+// and no series lookup. Append-only: workers find a topic with one acquire
+// load and a string comparison per topic ahead of it, without a lock; only
+// a topic's first record takes the mutex. As many entries as topics this
+// consumer receives, which its subscription bounds.
+class TopicReporters {
+ public:
+  TopicReporters(metrics::MetricsReporter reporter, std::string group, std::string handler_name)
+      : reporter_(std::move(reporter)),
+        group_(std::move(group)),
+        handler_name_(std::move(handler_name)) {}
+  ~TopicReporters() {
+    for (auto* entry = head_.load(std::memory_order_relaxed); entry != nullptr;) {
+      delete std::exchange(entry, entry->next);
+    }
+  }
+  TopicReporters(const TopicReporters&) = delete;
+  TopicReporters& operator=(const TopicReporters&) = delete;
+
+  // Throws (std::bad_alloc) only when binding a new topic fails.
+  const metrics::ConsumerReporter& of(std::string_view topic) {
+    if (const auto* found = find(head_.load(std::memory_order_acquire), topic)) {
+      return found->reporter;
+    }
+    std::lock_guard lock(mutex_);
+    auto* head = head_.load(std::memory_order_relaxed);
+    if (const auto* found = find(head, topic)) return found->reporter;
+    auto* entry = new Entry{std::string(topic),
+                            reporter_.bind_consumer({std::string(topic), group_, handler_name_}),
+                            head};
+    head_.store(entry, std::memory_order_release);
+    return entry->reporter;
+  }
+
+ private:
+  struct Entry {
+    const std::string topic;
+    const metrics::ConsumerReporter reporter;
+    Entry* const next;
+  };
+
+  static const Entry* find(const Entry* entry, std::string_view topic) {
+    for (; entry != nullptr; entry = entry->next) {
+      if (entry->topic == topic) return entry;
+    }
+    return nullptr;
+  }
+
+  const metrics::MetricsReporter reporter_;
+  const std::string group_;
+  const std::string handler_name_;
+  std::mutex mutex_;
+  std::atomic<Entry*> head_{nullptr};
+};
+
+// Reports the handler's outcome; a failure to report (binding a new topic
+// ran out of memory) never fails the record.
+template <typename Report>
+void report_outcome(TopicReporters& reporters, std::string_view topic, Report report) noexcept {
+  try {
+    report(reporters.of(topic));
+  } catch (...) {
+  }
 }
 
 }  // namespace
@@ -33,22 +103,31 @@ Handler with_trace_context(Handler handler, std::vector<std::string> context_hea
 
 Handler with_metrics(Handler handler, metrics::MetricsReporter reporter, std::string group,
                      std::string handler_name) {
-  return [handler = std::move(handler), reporter = std::move(reporter), group = std::move(group),
-          handler_name = std::move(handler_name)](const Record& record) {
+  // Shared: the engine may copy the handler, and every copy should bind once.
+  auto reporters = std::make_shared<TopicReporters>(std::move(reporter), std::move(group),
+                                                    std::move(handler_name));
+  return [handler = std::move(handler), reporters = std::move(reporters)](const Record& record) {
     const auto start = std::chrono::steady_clock::now();
-    auto labels = [&] { return metrics::ConsumerLabels{record.topic, group, handler_name}; };
     try {
       handler(record);
     } catch (const std::exception& error) {
-      reporter.report(metrics::RecordFailed{labels(), std::chrono::steady_clock::now() - start,
-                                            type_name(typeid(error))});
+      const auto duration = std::chrono::steady_clock::now() - start;
+      const auto error_type = type_name(typeid(error));
+      report_outcome(*reporters, record.topic, [&](const metrics::ConsumerReporter& topic) {
+        topic.record_failed(duration, error_type);
+      });
       throw;
     } catch (...) {
-      reporter.report(metrics::RecordFailed{labels(), std::chrono::steady_clock::now() - start,
-                                            "unknown"});
+      const auto duration = std::chrono::steady_clock::now() - start;
+      report_outcome(*reporters, record.topic, [&](const metrics::ConsumerReporter& topic) {
+        topic.record_failed(duration, "unknown");
+      });
       throw;
     }
-    reporter.report(metrics::RecordHandled{labels(), std::chrono::steady_clock::now() - start});
+    const auto duration = std::chrono::steady_clock::now() - start;
+    report_outcome(*reporters, record.topic, [&](const metrics::ConsumerReporter& topic) {
+      topic.record_handled(duration);
+    });
   };
 }
 

@@ -21,6 +21,8 @@ std::uint64_t read(const std::atomic<std::uint64_t>& counter) {
   return counter.load(std::memory_order_relaxed);
 }
 
+std::uint64_t read(const StripedCounter& counter) { return counter.load(); }
+
 void write_consumer_metrics(const SinkState& state, ExpositionWriter& writer) {
   const auto& consumers = state.consumers;
   writer.begin_family("whippet_records_handled_total", MetricType::kCounter,

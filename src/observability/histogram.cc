@@ -6,7 +6,9 @@
 namespace whippet::observability {
 
 DurationHistogram::DurationHistogram() {
-  for (auto& bucket : buckets_) bucket.store(0, std::memory_order_relaxed);
+  for (auto& stripe : stripes_) {
+    for (auto& bucket : stripe.buckets) bucket.store(0, std::memory_order_relaxed);
+  }
 }
 
 const std::array<std::int64_t, kDurationBucketSeconds.size()>&
@@ -31,24 +33,35 @@ void DurationHistogram::observe(std::chrono::nanoseconds duration) noexcept {
   // Prometheus buckets are "less than or equal": the first bound >= value.
   const auto index = static_cast<std::size_t>(
       std::lower_bound(bounds.begin(), bounds.end(), nanoseconds) - bounds.begin());
-  buckets_[index].fetch_add(1, std::memory_order_relaxed);
-  sum_nanoseconds_.fetch_add(static_cast<std::uint64_t>(nanoseconds), std::memory_order_relaxed);
+  auto& stripe = stripes_[this_thread_stripe()];
+  stripe.buckets[index].fetch_add(1, std::memory_order_relaxed);
+  stripe.sum_nanoseconds.fetch_add(static_cast<std::uint64_t>(nanoseconds),
+                                   std::memory_order_relaxed);
 }
 
 HistogramSnapshot DurationHistogram::snapshot() const {
   HistogramSnapshot result;
   result.upper_bounds = kDurationBucketSeconds;
-  result.cumulative_counts.reserve(buckets_.size());
+  constexpr auto kBuckets = kDurationBucketSeconds.size() + 1;
+  // Each bucket summed over the stripes first, then made cumulative.
+  std::array<std::uint64_t, kBuckets> counts{};
+  std::uint64_t sum_nanoseconds = 0;
+  for (const auto& stripe : stripes_) {
+    for (std::size_t bucket = 0; bucket < kBuckets; ++bucket) {
+      counts[bucket] += stripe.buckets[bucket].load(std::memory_order_relaxed);
+    }
+    sum_nanoseconds += stripe.sum_nanoseconds.load(std::memory_order_relaxed);
+  }
+  result.cumulative_counts.reserve(kBuckets);
   std::uint64_t running = 0;
-  for (const auto& bucket : buckets_) {
-    running += bucket.load(std::memory_order_relaxed);
+  for (const auto count : counts) {
+    running += count;
     result.cumulative_counts.push_back(running);
   }
   // The count is the +Inf bucket by construction, so the two never disagree
   // even while observations race with the scrape.
   result.count = running;
-  result.sum_seconds =
-      static_cast<double>(sum_nanoseconds_.load(std::memory_order_relaxed)) / 1e9;
+  result.sum_seconds = static_cast<double>(sum_nanoseconds) / 1e9;
   return result;
 }
 

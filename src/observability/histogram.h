@@ -1,7 +1,8 @@
 #pragma once
 
 // A fixed-bucket histogram that any number of threads observe into without
-// a lock: one relaxed atomic increment per bucket and one for the sum.
+// a lock: two relaxed atomic increments (the bucket, the sum) on the calling
+// thread's own stripe (observability/striped.h), summed at snapshot time.
 
 #include <array>
 #include <atomic>
@@ -10,6 +11,8 @@
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "observability/striped.h"
 
 namespace whippet::observability {
 
@@ -40,10 +43,14 @@ class DurationHistogram {
   // The bounds in nanoseconds: integer comparisons on the event path.
   static const std::array<std::int64_t, kDurationBucketSeconds.size()>& bounds_nanoseconds();
 
-  // Per-bucket (not cumulative) counts; the last one is +Inf.
-  std::array<std::atomic<std::uint64_t>, kDurationBucketSeconds.size() + 1> buckets_;
-  // Nanoseconds, as an integer: a double would need a compare-exchange loop.
-  std::atomic<std::uint64_t> sum_nanoseconds_{0};
+  struct alignas(kCacheLineBytes) Stripe {
+    // Nanoseconds, as an integer: a double would need a compare-exchange
+    // loop. First, so that it shares a cache line with the short buckets.
+    std::atomic<std::uint64_t> sum_nanoseconds{0};
+    // Per-bucket (not cumulative) counts; the last one is +Inf.
+    std::array<std::atomic<std::uint64_t>, kDurationBucketSeconds.size() + 1> buckets{};
+  };
+  std::array<Stripe, kStripeCount> stripes_{};
 };
 
 }  // namespace whippet::observability

@@ -1,8 +1,11 @@
 #include "observability/prometheus_sink.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <iterator>
+#include <memory>
+#include <string_view>
 #include <variant>
 
 #include <spdlog/spdlog.h>
@@ -23,6 +26,48 @@ ConsumerSeries& series_of(SinkState& state, const metrics::ConsumerLabels& label
   return state.consumers.find_or_create({labels.topic, labels.group, labels.handler});
 }
 
+// An empty label value means "no label" to Prometheus; name it instead.
+std::string_view error_type_label(std::string_view error_type) {
+  return error_type.empty() ? std::string_view("unknown") : error_type;
+}
+
+void record_handled(ConsumerSeries& series, std::chrono::nanoseconds duration) noexcept {
+  series.handled.add();
+  series.handler_duration.observe(duration);
+}
+
+void record_failed(SinkState& state, ConsumerSeries& series, std::chrono::nanoseconds duration,
+                   std::string_view error_type) {
+  series.handler_duration.observe(duration);
+  series.failures_by_error_type.increment(error_type_label(error_type), &state.error_types);
+}
+
+// A consumer label set resolved once: the series is found here, not per event.
+class BoundConsumerSeries final : public metrics::BoundConsumerSink {
+ public:
+  BoundConsumerSeries(std::shared_ptr<SinkState> state, ConsumerSeries& series)
+      : state_(std::move(state)), series_(series) {}
+
+  void record_handled(std::chrono::nanoseconds duration) noexcept override {
+    observability::record_handled(series_, duration);
+  }
+  void record_failed(std::chrono::nanoseconds duration,
+                     std::string_view error_type) noexcept override {
+    try {
+      observability::record_failed(*state_, series_, duration, error_type);
+    } catch (const std::exception& error) {
+      // Only a new error type allocates.
+      spdlog::warn("metrics event dropped: {}", error.what());
+    }
+  }
+  void retry_scheduled(int attempt) noexcept override { series_.retries.increment(attempt); }
+  void record_dead_lettered() noexcept override { add_one(series_.dead_lettered); }
+
+ private:
+  std::shared_ptr<SinkState> state_;  // keeps series_ alive
+  ConsumerSeries& series_;
+};
+
 // "unknown topic" becomes "unknown_topic": label values readable in PromQL.
 std::string error_label(ErrorCode code) {
   std::string label(to_string(code));
@@ -37,17 +82,10 @@ struct EventRecorder {
   SinkState& state;
 
   void operator()(const metrics::RecordHandled& event) const {
-    auto& series = series_of(state, event.labels);
-    add_one(series.handled);
-    series.handler_duration.observe(event.duration);
+    record_handled(series_of(state, event.labels), event.duration);
   }
   void operator()(const metrics::RecordFailed& event) const {
-    auto& series = series_of(state, event.labels);
-    series.handler_duration.observe(event.duration);
-    // An empty label value means "no label" to Prometheus; name it instead.
-    series.failures_by_error_type.increment(
-        event.error_type.empty() ? std::string_view("unknown") : event.error_type,
-        &state.error_types);
+    record_failed(state, series_of(state, event.labels), event.duration, event.error_type);
   }
   void operator()(const metrics::RetryScheduled& event) const {
     series_of(state, event.labels).retries.increment(event.attempt);
@@ -94,7 +132,7 @@ std::vector<std::pair<std::string, std::uint64_t>> RetryAttemptCounters::snapsho
 
 namespace whippet::metrics {
 
-PrometheusSink::PrometheusSink() : state_(std::make_unique<observability::SinkState>()) {}
+PrometheusSink::PrometheusSink() : state_(std::make_shared<observability::SinkState>()) {}
 
 PrometheusSink::~PrometheusSink() = default;
 
@@ -106,6 +144,11 @@ void PrometheusSink::on_event(const Event& event) noexcept {
     // handler that reported it.
     spdlog::warn("metrics event dropped: {}", error.what());
   }
+}
+
+std::shared_ptr<BoundConsumerSink> PrometheusSink::bind_consumer(const ConsumerLabels& labels) {
+  auto& series = observability::series_of(*state_, labels);
+  return std::make_shared<observability::BoundConsumerSeries>(state_, series);
 }
 
 std::uint64_t PrometheusSink::add_snapshot_source(SnapshotSource source) {

@@ -15,6 +15,7 @@
 #include "observability/histogram.h"
 #include "observability/labeled_counters.h"
 #include "observability/series_registry.h"
+#include "observability/striped.h"
 #include "whippet/prometheus.h"
 
 namespace whippet::observability {
@@ -37,9 +38,10 @@ class RetryAttemptCounters {
   std::array<std::atomic<std::uint64_t>, kAttemptLabelLimit + 1> counts_{};
 };
 
-// Keyed by topic, group, handler.
+// Keyed by topic, group, handler. Updated on every handled record, from
+// every worker: the per-record parts are striped.
 struct ConsumerSeries {
-  std::atomic<std::uint64_t> handled{0};
+  StripedCounter handled;
   std::atomic<std::uint64_t> dead_lettered{0};
   // Every handler run, successful or not: a slow failing handler matters too.
   DurationHistogram handler_duration;
