@@ -64,8 +64,11 @@ struct ConsumerOptions {
   // Threads that run handlers, shared by all partitions.
   std::size_t worker_threads = 4;
 
-  // Back-pressure: a partition with this many records waiting is paused, and
-  // resumed once fewer than half remain. Polling never stops meanwhile.
+  // Back-pressure: a partition with this many records waiting for the
+  // workers parks what else arrives; with as many parked it is paused, and
+  // resumed once fewer than half remain parked. Polling never stops
+  // meanwhile. In key-ordered mode the bound is at least 32 x parallelism,
+  // so parallel handlers never wait for a refetch.
   std::size_t max_queued_records_per_partition = 1000;
 
   // The committed offset advances at least this often.

@@ -35,6 +35,18 @@ std::vector<std::string> subscription_of(const ConsumerOptions& options,
   return subscription;
 }
 
+// Parallel handlers drain a partition's queue parallelism times faster, so
+// the queue must cover a refetch (tens of milliseconds) at that speed.
+constexpr std::size_t kQueuedRecordsPerParallelHandler = 128;
+
+std::size_t queue_bound(const ConsumerOptions& options) {
+  if (const auto* parallel = std::get_if<KeyOrdered>(&options.dispatch)) {
+    return std::max(options.max_queued_records_per_partition,
+                    parallel->parallelism * kQueuedRecordsPerParallelHandler);
+  }
+  return options.max_queued_records_per_partition;
+}
+
 std::size_t worker_count(const ConsumerOptions& options) {
   if (const auto* parallel = std::get_if<KeyOrdered>(&options.dispatch)) {
     return std::max<std::size_t>(1, parallel->parallelism);
@@ -47,6 +59,7 @@ std::size_t worker_count(const ConsumerOptions& options) {
 ConsumerEngine::ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster, Handler handler,
                                BatchHandler batch_handler)
     : options_(std::move(options)), cluster_(std::move(cluster)),
+      max_queued_(queue_bound(options_)),
       retry_topology_(options_.retry, options_.group_id, options_.topics,
                       !options_.topic_pattern.empty()),
       drain_timeout_(options_.drain_timeout) {
@@ -160,7 +173,9 @@ void ConsumerEngine::poll_once() {
   if (control_commands_waiting_.exchange(false)) run_control_commands();
   // Workers wake this thread when a paused partition drains, but the last
   // completions may land before the pause was marked: look every round too.
-  if (resume_check_wanted_.exchange(false) || paused_partitions_ > 0) release_parked_records();
+  if (resume_check_wanted_.exchange(false) || paused_partitions_ > 0 || has_parked_records_) {
+    release_parked_records();
+  }
   commit(false);
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kPollTimeout);
   if (auto due = time_until_next_due()) {
@@ -226,43 +241,56 @@ void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
   partition->next_offset = message.offset + 1;
   auto& batch = dispatch_batch_of(partition);
   auto record = kafka::to_record(message);
-  if (!partition->parked.empty() || must_wait(*partition, record, batch.size())) {
-    park(*partition, std::move(record));
+  if (!partition->parked.empty()) {
+    park(*partition, std::move(record), WaitReason::kBackPressure);
+    return;
+  }
+  if (auto reason = must_wait(*partition, record, batch.size()); reason != WaitReason::kNone) {
+    park(*partition, std::move(record), reason);
     return;
   }
   batch.push_back(std::move(record));
 }
 
-bool ConsumerEngine::must_wait(PartitionState& partition, const Record& record,
-                               std::size_t batched) {
-  if (partition.held_by_operator) return true;
+ConsumerEngine::WaitReason ConsumerEngine::must_wait(PartitionState& partition,
+                                                    const Record& record, std::size_t batched) {
+  if (partition.held_by_operator) return WaitReason::kHeld;
   const auto admission = partition.admission();
-  if (admission.pending + batched >= options_.max_queued_records_per_partition) {
+  if (admission.pending + batched >= max_queued_) {
     if (!partition.paused()) {
-      partition.mark_paused(std::max<std::size_t>(1, options_.max_queued_records_per_partition / 2));
+      partition.mark_paused(std::max<std::size_t>(1, max_queued_ / 2));
       counters_.pauses.fetch_add(1, std::memory_order_relaxed);
     }
-    return true;
+    return WaitReason::kBackPressure;
   }
   // The handled offsets above the committed one must fit the commit
   // metadata: past this window only the record holding the prefix back
   // may finish, so nothing new starts.
-  if (admission.position >= 0 && record.offset - admission.position >= kMaxGapSpan) return true;
+  if (admission.position >= 0 && record.offset - admission.position >= kMaxGapSpan) {
+    partition.wake_when_position_advances();
+    return WaitReason::kGapWindow;
+  }
   if (partition.is_retry_topic) {
     if (auto due = retry::retry_due_time(record); due && *due > std::chrono::system_clock::now()) {
       partition.delayed_until = *due;
-      return true;
+      return WaitReason::kHeld;
     }
     partition.delayed_until.reset();
   }
-  return false;
+  return WaitReason::kNone;
 }
 
-void ConsumerEngine::park(PartitionState& partition, Record record) {
-  // Pausing makes librdkafka fetch again from after the last record it
-  // handed out, so what arrives until the pause takes effect is kept here.
+void ConsumerEngine::park(PartitionState& partition, Record record, WaitReason reason) {
   partition.parked.push_back(std::move(record));
-  set_paused_in_client(partition, true);
+  has_parked_records_ = true;
+  // Back-pressure and the gap window park up to a second queue's worth
+  // before pausing the partition, and resume it while half of that is left:
+  // librdkafka then refetches (tens of milliseconds) while the workers still
+  // have records, so they never starve. Holds pause it at once.
+  if (reason == WaitReason::kHeld ||
+      partition.parked.size() >= max_queued_) {
+    set_paused_in_client(partition, true);
+  }
 }
 
 void ConsumerEngine::set_paused_in_client(PartitionState& partition, bool paused) {
@@ -272,6 +300,8 @@ void ConsumerEngine::set_paused_in_client(PartitionState& partition, bool paused
   const auto& key = partition.topic_partition();
   auto list = kafka::make_partition_list(1);
   rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
+  // Pausing makes librdkafka fetch again from after the last record it
+  // handed out, so what arrives until the pause takes effect is parked too.
   if (paused) {
     rd_kafka_pause_partitions(handle_.get(), list.get());
   } else {
@@ -280,21 +310,36 @@ void ConsumerEngine::set_paused_in_client(PartitionState& partition, bool paused
 }
 
 void ConsumerEngine::release_parked_records() {
+  has_parked_records_ = false;
   for (auto& [key, partition] : partitions_) {
-    if (!partition->paused_in_client || partition->held_by_operator) continue;
-    if (partition->paused()) {
-      if (!partition->resume_wanted()) continue;
-      partition->mark_resumed();
-    }
     auto& parked = partition->parked;
+    if (parked.empty() && !partition->paused_in_client) continue;
+    if (partition->held_by_operator) {
+      has_parked_records_ = has_parked_records_ || !parked.empty();
+      continue;
+    }
+    auto reason = WaitReason::kNone;
+    if (partition->paused()) {
+      if (partition->resume_wanted()) {
+        partition->mark_resumed();
+      } else {
+        reason = WaitReason::kBackPressure;
+      }
+    }
     std::vector<Record> released;
     std::size_t count = 0;
-    while (count < parked.size() && !must_wait(*partition, parked[count], released.size())) {
-      released.push_back(std::move(parked[count++]));
+    while (reason == WaitReason::kNone && count < parked.size()) {
+      reason = must_wait(*partition, parked[count], released.size());
+      if (reason == WaitReason::kNone) released.push_back(std::move(parked[count++]));
     }
     parked.erase(parked.begin(), parked.begin() + static_cast<std::ptrdiff_t>(count));
     if (!released.empty()) dispatch_records(partition, std::move(released));
-    if (parked.empty() && !partition->paused()) set_paused_in_client(*partition, false);
+    has_parked_records_ = has_parked_records_ || !parked.empty();
+    const bool held = reason == WaitReason::kHeld && !parked.empty();
+    if (partition->paused_in_client && !held &&
+        parked.size() < max_queued_ / 2) {
+      set_paused_in_client(*partition, false);
+    }
   }
 }
 

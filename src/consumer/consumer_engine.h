@@ -61,8 +61,14 @@ class ConsumerEngine {
   // Flow control: a record waits (parked, its partition paused in the
   // client) while back-pressure, the gap window, an operator hold or its
   // retry time says so.
-  bool must_wait(PartitionState& partition, const Record& record, std::size_t batched);
-  void park(PartitionState& partition, Record record);
+  enum class WaitReason {
+    kNone,
+    kBackPressure,  // too many records queued for the workers
+    kGapWindow,     // too far above the committable position for the commit metadata
+    kHeld,          // operator hold, gap window or retry time: fetching more cannot help
+  };
+  WaitReason must_wait(PartitionState& partition, const Record& record, std::size_t batched);
+  void park(PartitionState& partition, Record record, WaitReason reason);
   void set_paused_in_client(PartitionState& partition, bool paused);
   void release_parked_records();
   void dispatch_records(const std::shared_ptr<PartitionState>& partition,
@@ -90,6 +96,7 @@ class ConsumerEngine {
   const ConsumerOptions options_;
   const ResolvedCluster cluster_;
   ConsumerCounters counters_;
+  const std::size_t max_queued_;  // per partition, see queue_bound()
 
   kafka::KafkaHandle handle_;
   kafka::QueueHandle consumer_queue_;  // to wake the poll thread
@@ -111,6 +118,7 @@ class ConsumerEngine {
   std::vector<DispatchBatch> dispatch_batches_;  // collected during one poll round
   uint64_t next_epoch_ = 1;
   std::size_t paused_partitions_ = 0;  // in the client, for any reason
+  bool has_parked_records_ = false;
   bool cooperative_ = false;
   std::chrono::steady_clock::time_point next_commit_;
 

@@ -21,21 +21,22 @@ bool PartitionState::begin(int64_t offset) {
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
   if (!starting_allowed_) return false;
-  running_.push_back({offset, now});
+  running_.emplace(offset, now);
   return true;
 }
 
 bool PartitionState::complete(int64_t offset) {
   std::lock_guard lock(mutex_);
-  for (auto entry = running_.begin(); entry != running_.end(); ++entry) {
-    if (entry->offset == offset) {
-      running_.erase(entry);
-      break;
-    }
-  }
+  running_.erase(offset);
+  const auto position_before = tracker_.committable_position();
   if (!fenced_) tracker_.complete(offset);
   if (running_.empty() && !starting_allowed_) {
     idle_.notify_all();
+    return true;
+  }
+  if (tracker_.committable_position() != position_before &&
+      position_wake_wanted_.load(std::memory_order_relaxed) &&
+      position_wake_wanted_.exchange(false, std::memory_order_relaxed)) {
     return true;
   }
   return paused_.load(std::memory_order_relaxed) &&
@@ -45,12 +46,7 @@ bool PartitionState::complete(int64_t offset) {
 
 void PartitionState::abandon(int64_t offset) {
   std::lock_guard lock(mutex_);
-  for (auto entry = running_.begin(); entry != running_.end(); ++entry) {
-    if (entry->offset == offset) {
-      running_.erase(entry);
-      break;
-    }
-  }
+  running_.erase(offset);
   if (running_.empty() && !starting_allowed_) idle_.notify_all();
 }
 
@@ -160,10 +156,15 @@ PartitionSnapshot PartitionState::snapshot(Clock::time_point now, int64_t now_ep
   snapshot.in_flight = running_.size();
   snapshot.queued = tracker_.pending() - std::min(tracker_.pending(), running_.size());
   if (!running_.empty()) {
-    // Start order: the first one has been running longest.
-    snapshot.in_progress_offset = running_.front().offset;
-    snapshot.in_progress_seconds =
-        std::chrono::duration<double>(now - running_.front().started).count();
+    auto longest = running_.begin();
+    for (auto entry = running_.begin(); entry != running_.end(); ++entry) {
+      if (entry->second < longest->second ||
+          (entry->second == longest->second && entry->first < longest->first)) {
+        longest = entry;
+      }
+    }
+    snapshot.in_progress_offset = longest->first;
+    snapshot.in_progress_seconds = std::chrono::duration<double>(now - longest->second).count();
   }
   snapshot.committed_offset = last_committed_;
   snapshot.gaps = tracker_.completed_above_position();  // restored ones are not this member's work

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "consumer/offset_tracker.h"
@@ -42,6 +43,10 @@ class PartitionState {
   // before it reached an outcome. It stays pending: never committed, so the
   // next owner handles it again.
   void abandon(int64_t offset);
+  // Poll thread: records wait for the committable position to move (the gap
+  // window); the next completion that moves it wakes the poll thread.
+  void wake_when_position_advances() { position_wake_wanted_.store(true, std::memory_order_relaxed); }
+
   // Any thread: true once the partition is being revoked or the consumer
   // is closing. Retry waits end when this turns true.
   bool stopping() const;
@@ -110,11 +115,9 @@ class PartitionState {
   mutable std::mutex mutex_;
   std::condition_variable idle_;
   OffsetTracker tracker_;
-  struct Running {
-    int64_t offset;
-    Clock::time_point started;
-  };
-  std::vector<Running> running_;  // in start order; few: one per lane
+  // Offset -> start, of the records whose handlers run now (up to the
+  // parallelism, or a whole batch).
+  std::unordered_map<int64_t, Clock::time_point> running_;
   bool starting_allowed_ = true;
   bool fenced_ = false;
   std::optional<int64_t> last_committed_;
@@ -123,7 +126,8 @@ class PartitionState {
 
   // Written by the poll thread, read by workers deciding whether to wake it.
   std::atomic<bool> paused_{false};
-  std::atomic<bool> resume_signalled_{false};  // one wake-up per pause, not one per completion
+  std::atomic<bool> resume_signalled_{false};
+  std::atomic<bool> position_wake_wanted_{false};  // one wake-up per pause, not one per completion
   std::atomic<std::size_t> resume_below_{0};
   std::atomic<Clock::rep> paused_since_{0};
   std::atomic<int64_t> high_watermark_{-1};
