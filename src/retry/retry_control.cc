@@ -20,7 +20,7 @@ RetryControl::WaitResult RetryControl::wait_blocked(consumer::PartitionState& pa
   }
   WaitResult result = WaitResult::kElapsed;
   changed_.wait_until(lock, deadline, [&] {
-    if (closed_ || partition.stopping()) {
+    if (stopping_locked(partition)) {
       result = WaitResult::kStopping;
     } else if (blocked_[key].skip || skipping_locked(key)) {
       result = WaitResult::kSkip;
@@ -36,14 +36,24 @@ RetryControl::WaitResult RetryControl::wait_blocked(consumer::PartitionState& pa
 
 bool RetryControl::wait(consumer::PartitionState& partition, std::chrono::milliseconds delay) {
   std::unique_lock lock(mutex_);
-  return !changed_.wait_for(lock, delay, [&] { return closed_ || partition.stopping(); });
+  return !changed_.wait_for(lock, delay, [&] { return stopping_locked(partition); });
 }
 
 bool RetryControl::wait_until(consumer::PartitionState& partition,
                               const std::function<bool()>& done) {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return done() || closed_ || partition.stopping(); });
+  changed_.wait(lock, [&] { return done() || stopping_locked(partition); });
   return done();
+}
+
+bool RetryControl::stopping_locked(consumer::PartitionState& partition) const {
+  if (!closed_) return partition.stopping();
+  // The consumer closes before its partitions are revoked. The record whose
+  // wait ends here stays unhandled, so nothing after it may start meanwhile:
+  // that would run it out of order, and the revoke would commit it as a gap
+  // above the unhandled record.
+  partition.stop_starting();
+  return true;
 }
 
 void RetryControl::notify() {

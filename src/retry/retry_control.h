@@ -62,6 +62,9 @@ class RetryControl {
     bool skip = false;
   };
   bool skipping_locked(const TopicPartition& partition) const;
+  // The partition's waits must end: it is being revoked, or the consumer
+  // closes (and then the partition starts no more records).
+  bool stopping_locked(consumer::PartitionState& partition) const;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
