@@ -67,7 +67,7 @@ struct ConsumerOptions {
   // Back-pressure: a partition with this many records waiting for the
   // workers parks what else arrives; with as many parked it is paused, and
   // resumed once fewer than half remain parked. Polling never stops
-  // meanwhile. In key-ordered mode the bound is at least 32 x parallelism,
+  // meanwhile. In key-ordered mode the bound is at least 128 x parallelism,
   // so parallel handlers never wait for a refetch.
   std::size_t max_queued_records_per_partition = 1000;
 
