@@ -31,7 +31,15 @@ std::optional<int64_t> integer_header(const Record& record, std::string_view key
   return result;
 }
 
-bool is_retry_header(const std::string& key) {
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+bool is_retry_header(std::string_view key) {
   using namespace retry_headers;
   for (auto name : {kSubmitTimestamp, kBackOffTimeMs, kOriginalTopic, kRetryAttempt,
                     kOriginalPartition, kOriginalOffset, kOriginalTimestamp, kErrorType,
@@ -40,14 +48,6 @@ bool is_retry_header(const std::string& key) {
   }
   return false;
 }
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 FailureDescription describe_failure(std::exception_ptr error) {
   try {

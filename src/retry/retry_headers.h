@@ -6,6 +6,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "whippet/record.h"
 
@@ -39,6 +40,9 @@ ProducerRecord make_failure_copy(const Record& record, const CopyTarget& target,
 // (submitTimestamp + backOffTimeMs); none when the headers are missing or
 // malformed, and then it is handled at once.
 std::optional<std::chrono::system_clock::time_point> retry_due_time(const Record& record);
+
+// Whether a header is one this module writes (and replaces on a new copy).
+bool is_retry_header(std::string_view key);
 
 // GH_RetryAttempt of a retry copy; 0 for a record that was never retried.
 int retry_attempt_of(const Record& record);

@@ -17,14 +17,7 @@ using namespace std::chrono_literals;
 using testing::HandledRecords;
 
 ConsumerOptions consumer_options(const std::string& topic, const std::string& group) {
-  ConsumerOptions options;
-  options.cluster = testing::test_cluster_options();
-  options.group_id = group;
-  options.topics = {topic};
-  options.initial_offset = InitialOffset::kEarliest;
-  options.commit_interval = 200ms;
-  options.session_timeout = 6000ms;
-  return options;
+  return testing::test_consumer_options(topic, group);
 }
 
 void expect_no_loss(const HandledRecords& handled,

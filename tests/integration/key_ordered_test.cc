@@ -27,13 +27,7 @@ using testing::HandledRecords;
 
 ConsumerOptions parallel_options(const std::string& topic, const std::string& group,
                                  std::size_t parallelism) {
-  ConsumerOptions options;
-  options.cluster = testing::test_cluster_options();
-  options.group_id = group;
-  options.topics = {topic};
-  options.initial_offset = InitialOffset::kEarliest;
-  options.commit_interval = 200ms;
-  options.session_timeout = 6000ms;
+  auto options = testing::test_consumer_options(topic, group);
   options.dispatch = KeyOrdered{parallelism};
   return options;
 }

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "support/inbox.h"
+#include "retry/retry_headers.h"
 #include "support/test_cluster.h"
 #include "whippet/admin.h"
 #include "whippet/consumer.h"
@@ -40,13 +41,7 @@ using testing::HandledRecords;
 constexpr auto kClockSlack = 10ms;
 
 ConsumerOptions consumer_options(const std::string& topic, const std::string& group) {
-  ConsumerOptions options;
-  options.cluster = testing::test_cluster_options();
-  options.group_id = group;
-  options.topics = {topic};
-  options.initial_offset = InitialOffset::kEarliest;
-  options.commit_interval = 200ms;
-  options.session_timeout = 6000ms;
+  auto options = testing::test_consumer_options(topic, group);
   options.drain_timeout = 5000ms;
   return options;
 }
@@ -104,20 +99,11 @@ std::size_t header_count(const Record& record, std::string_view key) {
                                                 [&](const Header& h) { return h.key == key; }));
 }
 
-bool is_retry_header(const std::string& key) {
-  using namespace retry_headers;
-  for (auto name : {kSubmitTimestamp, kBackOffTimeMs, kOriginalTopic, kRetryAttempt,
-                    kOriginalPartition, kOriginalOffset, kOriginalTimestamp, kErrorType,
-                    kErrorMessage}) {
-    if (key == name) return true;
-  }
-  return false;
-}
 
 Headers non_retry_headers(const Record& record) {
   Headers kept;
   for (const auto& h : record.headers) {
-    if (!is_retry_header(h.key)) kept.push_back(h);
+    if (!retry::is_retry_header(h.key)) kept.push_back(h);
   }
   return kept;
 }

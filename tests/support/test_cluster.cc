@@ -20,6 +20,17 @@ bool broker_required() {
   return required && std::string(required) == "1";
 }
 
+ConsumerOptions test_consumer_options(const std::string& topic, const std::string& group) {
+  ConsumerOptions options;
+  options.cluster = test_cluster_options();
+  options.group_id = group;
+  options.topics = {topic};
+  options.initial_offset = InitialOffset::kEarliest;
+  options.commit_interval = std::chrono::milliseconds(200);
+  options.session_timeout = std::chrono::milliseconds(6000);
+  return options;
+}
+
 ClusterOptions test_cluster_options() {
   ClusterOptions options;
   options.brokers = test_brokers();

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "whippet/consumer.h"
+
 // Helpers shared by the test tiers: finding the broker under test, unique
 // names, topics, numbered records and waiting with deadlines.
 
@@ -39,6 +41,10 @@ std::string test_brokers();
 bool broker_required();
 
 ClusterOptions test_cluster_options();
+
+// A consumer of `topic` on the broker under test, tuned for quick tests:
+// from the earliest offset, 200 ms commits, a 6 s session timeout.
+ConsumerOptions test_consumer_options(const std::string& topic, const std::string& group);
 
 // A name no other test (or earlier run) uses.
 std::string unique_name(std::string_view prefix);

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "embedded_consumer_fixture.h"
 #include "support/test_cluster.h"
 #include "whippet/admin.h"
 #include "whippet/consumer.h"
@@ -21,41 +22,7 @@ using testing::HandledRecords;
 using testing::produce_numbered;
 using testing::unique_name;
 
-class ConsumerEmbeddedTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    cluster_options_.brokers = cluster_.bootstrap_servers();
-    topic_ = unique_name("orders");
-    cluster_.create_topic(topic_, kPartitions);
-  }
-
-  ConsumerOptions options(const std::string& group) const {
-    ConsumerOptions options;
-    options.cluster = cluster_options_;
-    options.group_id = group;
-    options.topics = {topic_};
-    options.initial_offset = InitialOffset::kEarliest;
-    options.commit_interval = 100ms;
-    options.session_timeout = 6000ms;
-    return options;
-  }
-
-  std::map<int32_t, std::optional<int64_t>> committed(const std::string& group) const {
-    AdminOptions admin_options;
-    admin_options.cluster = cluster_options_;
-    AdminClient admin(admin_options);
-    std::map<int32_t, std::optional<int64_t>> result;
-    for (const auto& lag : admin.group_lag(group, {topic_})) {
-      result[lag.topic_partition.partition] = lag.committed_offset;
-    }
-    return result;
-  }
-
-  static constexpr int kPartitions = 4;
-  EmbeddedCluster cluster_{EmbeddedCluster::Options{}};
-  ClusterOptions cluster_options_;
-  std::string topic_;
-};
+using ConsumerEmbeddedTest = EmbeddedConsumerFixture;
 
 TEST_F(ConsumerEmbeddedTest, HandlesEveryRecordInPartitionOrderAndCommitsTheEnd) {
   constexpr int kRecords = 2000;

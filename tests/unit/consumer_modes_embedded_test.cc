@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "embedded_consumer_fixture.h"
 #include "support/test_cluster.h"
 #include "whippet/admin.h"
 #include "whippet/consumer.h"
@@ -23,30 +24,7 @@ using testing::HandledRecords;
 using testing::produce_numbered;
 using testing::unique_name;
 
-class ConsumerModesTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    cluster_options_.brokers = cluster_.bootstrap_servers();
-    topic_ = unique_name("modes");
-    cluster_.create_topic(topic_, kPartitions);
-  }
-
-  ConsumerOptions options(const std::string& group) const {
-    ConsumerOptions options;
-    options.cluster = cluster_options_;
-    options.group_id = group;
-    options.topics = {topic_};
-    options.initial_offset = InitialOffset::kEarliest;
-    options.commit_interval = 100ms;
-    options.session_timeout = 6000ms;
-    return options;
-  }
-
-  static constexpr int kPartitions = 2;
-  EmbeddedCluster cluster_{EmbeddedCluster::Options{}};
-  ClusterOptions cluster_options_;
-  std::string topic_;
-};
+using ConsumerModesTest = EmbeddedConsumerFixture;
 
 struct Batches {
   std::mutex mutex;
