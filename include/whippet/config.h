@@ -21,7 +21,14 @@ namespace whippet {
 //   producer: { acks: all|leader|none, idempotence: true, delivery_timeout_ms: 120000,
 //               linger_ms: 5, max_record_bytes: 1000000, compression: none|gzip|snappy|lz4|zstd,
 //               max_buffered_records: 100000, max_buffered_kilobytes: 1048576,
-//               buffer_full_timeout_ms: 30000 }
+//               buffer_full_timeout_ms: 30000,
+//               retry: none                                    # the default, or
+//                      | { backoffs_ms: [100, 500, 1000] }
+//                      | { infinite_ms: 1000 }
+//                      | { exponential: { initial_ms: 100, multiplier: 2, max_ms: 30000,
+//                                         max_attempts: 5 } } }
+//                 # re-sends after a transient delivery failure (ProducerRetryPolicy in
+//                 # whippet/producer.h); the back-off shapes of a consumer's blocking retry
 //   consumer: { group_id: g, topics: [a, b], topic_pattern: "re", initial_offset: latest,
 //               worker_threads: 4, max_queued_records_per_partition: 1000,
 //               commit_interval_ms: 1000, drain_timeout_ms: 10000,

@@ -11,12 +11,47 @@
 #include "whippet/metrics.h"
 #include "whippet/record.h"
 #include "whippet/result.h"
+#include "whippet/retry.h"
 
 namespace whippet {
 
 enum class Acks { kNone = 0, kLeader = 1, kAll = -1 };
 
 enum class Compression { kNone, kGzip, kSnappy, kLz4, kZstd };
+
+// Sending a record again after its delivery failed with a transient error.
+//
+// librdkafka already retries a record internally until delivery_timeout;
+// this policy applies after that, once the delivery report says the record
+// failed. Transient are: timeouts (message or request timed out, including
+// delivery_timeout itself), broker transport failures and all brokers down,
+// not enough replicas (before or after append), leader not available / not
+// leader for the partition, and throttling (quota exceeded). Everything else
+// fails at once: record too large, unknown topic (after the metadata wait),
+// authorization, serialisation, invalid configuration, shutdown.
+//
+// After a transient failure the record waits out the back-off delay of its
+// retry (1 for the first re-send) on a scheduler thread the producer owns
+// (librdkafka's threads never sleep for it), then is sent again with its
+// original topic, requested partition, key, value, headers and timestamp,
+// under a fresh delivery_timeout. The future or callback gets exactly one
+// outcome, the final one: success after a re-send, or the last error, whose
+// message says how many attempts were made. While waiting, the record counts
+// as in flight: flush() waits for it; close() fails it with kShutdown at once
+// (and so does a transient failure reported while closing).
+//
+// Ordering: a re-sent record may land after records sent later. Idempotence
+// covers librdkafka's own retries within one session (no duplicates, no
+// reordering); to librdkafka a re-send is a new record, so it guarantees
+// nothing about order across re-sends, and a record whose earlier attempt
+// timed out after reaching the broker may even be stored twice. Do not rely
+// on per-partition order, or on exactly-once storage, for retried records.
+//
+// Default: FixedBackOffs{} — no re-sends, the first failure is final.
+struct ProducerRetryPolicy {
+  BackOff back_off = FixedBackOffs{};
+  bool operator==(const ProducerRetryPolicy&) const = default;
+};
 
 struct ProducerOptions {
   ClusterOptions cluster;
@@ -47,13 +82,18 @@ struct ProducerOptions {
 
   Compression compression = Compression::kNone;
 
+  // Re-sending records whose delivery failed with a transient error (see
+  // ProducerRetryPolicy). Default: none.
+  ProducerRetryPolicy retry;
+
   // Where every record's outcome is reported as a metrics::DeliveryCompleted:
   // the time from send() to the delivery report, or the error. Default: none,
   // and then the producer does not even read the clock for it.
   metrics::MetricsReporter metrics;
 };
 
-// Called once per record with where it was stored or why it failed. Runs on
+// Called once per record with where it was stored or why it failed (the
+// final outcome, after any re-sends of ProducerOptions::retry). Runs on
 // the producer's delivery thread: keep it short. Exceptions it throws are
 // caught and logged. A record refused before it is queued (producer closed,
 // larger than max_record_bytes, buffer still full after buffer_full_timeout)
@@ -75,11 +115,14 @@ class Producer {
   std::future<RecordMetadata> send(ProducerRecord record);
   void send(ProducerRecord record, DeliveryCallback callback);
 
-  // Waits until every record sent so far has its outcome; throws kTimeout.
+  // Waits until every record sent so far has its outcome, records waiting
+  // for a re-send (ProducerOptions::retry) included; throws kTimeout.
   void flush(std::chrono::milliseconds timeout);
 
   // Flushes, then stops: records still pending after the timeout fail with
-  // kShutdown. Further sends fail with kShutdown.
+  // kShutdown. Records waiting for a re-send fail with kShutdown at once, as
+  // do records failing transiently while closing. Further sends fail with
+  // kShutdown.
   void close(std::chrono::milliseconds timeout);
 
   // Records sent whose outcome is not known yet.

@@ -51,6 +51,28 @@ DispatchMode read_dispatch(YamlSection& parent) {
   parent.fail("dispatch", "\"" + kind + "\" is not one of partition_ordered, key_ordered, batched");
 }
 
+// `none`, or a back-off: { backoffs_ms: [...] } | { infinite_ms: N } |
+// { exponential: { ... } }, the shapes of a consumer's blocking retry.
+void read_producer_retry(YamlSection& parent, ProducerRetryPolicy& policy) {
+  const auto value = parent.node("retry");
+  if (!value) return;
+  if (value->IsScalar()) {
+    if (value->Scalar() != "none") {
+      parent.fail("retry", "\"" + value->Scalar() +
+                               "\" is not a retry policy: expected none or one of "
+                               "{ backoffs_ms: [...] }, { infinite_ms: N }, { exponential: {...} }");
+    }
+    policy.back_off = FixedBackOffs{};
+    return;
+  }
+  if (!value->IsMap()) {
+    parent.fail("retry", "expected none or a back-off mapping: { backoffs_ms: [...] }, "
+                         "{ infinite_ms: N } or { exponential: {...} }");
+  }
+  auto section = parent.section("retry");
+  policy.back_off = retry::read_back_off(*section);
+}
+
 }  // namespace
 
 void read_cluster(YamlSection& section, ClusterOptions& options) {
@@ -80,6 +102,7 @@ void read_producer(YamlSection& section, ProducerOptions& options) {
                        {"snappy", Compression::kSnappy},
                        {"lz4", Compression::kLz4},
                        {"zstd", Compression::kZstd}});
+  read_producer_retry(section, options.retry);
   section.reject_unknown_keys();
 }
 

@@ -32,10 +32,21 @@ class PendingDelivery {
   void set_send_time(std::chrono::steady_clock::time_point time) { send_time_ = time; }
   std::chrono::steady_clock::time_point send_time() const { return send_time_; }
 
+  // The partition send() asked for, or -1 (any): a re-send asks for it again.
+  void set_requested_partition(int32_t partition) { requested_partition_ = partition; }
+  int32_t requested_partition() const { return requested_partition_; }
+
+  // How many times the record was handed to librdkafka (re-sends of
+  // ProducerOptions::retry included).
+  int attempts() const { return attempts_; }
+  void add_attempt() { ++attempts_; }
+
  private:
   std::variant<std::promise<RecordMetadata>, DeliveryCallback> outcome_;
   int64_t create_time_ = 0;
   std::chrono::steady_clock::time_point send_time_;
+  int32_t requested_partition_ = -1;
+  int attempts_ = 1;
 };
 
 }  // namespace whippet::producer

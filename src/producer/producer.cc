@@ -1,6 +1,7 @@
 #include "whippet/producer.h"
 
 #include <array>
+#include <new>
 #include <optional>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "producer/delivery_tracker.h"
 #include "producer/pending_delivery.h"
 #include "producer/producer_config.h"
+#include "producer/resend_scheduler.h"
 #include "tracing/propagation.h"
 
 namespace whippet {
@@ -58,6 +60,25 @@ Error shutdown_error(const std::string& topic) {
                ErrorContext::of_topic(topic));
 }
 
+// A final error of a record that was sent more than once says so.
+Result<RecordMetadata> with_attempts(Result<RecordMetadata> outcome, int attempts) {
+  if (outcome.ok() || attempts <= 1) return outcome;
+  const auto& error = outcome.error();
+  return Error(error.code(),
+               std::string(error.what()) + " (gave up after " + std::to_string(attempts) +
+                   " attempts)",
+               error.context(), error.retriable());
+}
+
+Error closed_while_retrying(const std::string& topic, int attempts,
+                            const std::string& last_error) {
+  return Error(ErrorCode::kShutdown,
+               "producer closed before the record for topic " + topic + " was sent again (" +
+                   std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts") +
+                   " made, last error: " + last_error + ")",
+               ErrorContext::of_topic(topic));
+}
+
 }  // namespace
 
 struct Producer::Impl {
@@ -65,6 +86,8 @@ struct Producer::Impl {
   ~Impl();
 
   void submit(const ProducerRecord& record, std::unique_ptr<producer::PendingDelivery> pending);
+  // Sends a record whose back-off has passed again (the scheduler's thread).
+  void send_again(producer::Resend&& resend) noexcept;
   void close(std::chrono::milliseconds timeout);
 
   Result<RecordMetadata> outcome_of(const rd_kafka_message_t& message,
@@ -77,6 +100,17 @@ struct Producer::Impl {
  private:
   rd_kafka_error_t* produce(const ProducerRecord& record, rd_kafka_headers_t* headers,
                             producer::PendingDelivery* pending);
+  // Hands a counted record to librdkafka, waiting for room in a full buffer
+  // for up to buffer_full_timeout; a record refused gets its outcome here.
+  void enqueue(const ProducerRecord& record, kafka::HeadersHandle headers,
+               std::unique_ptr<producer::PendingDelivery> pending);
+  // Queues a record that failed with `error` to be sent again, when the
+  // retry policy says so. False when the error stays the record's outcome;
+  // on true, `pending` was taken.
+  bool try_resend(const rd_kafka_message_t& message,
+                  std::unique_ptr<producer::PendingDelivery>& pending, const Error& error);
+  // Fails records the scheduler gave back on close.
+  void fail_waiting(std::vector<producer::Resend> waiting) noexcept;
   void reject(std::unique_ptr<producer::PendingDelivery> pending, const std::string& topic,
               Error error);
   // Hands over an outcome decided on the sending thread, reporting it first.
@@ -99,6 +133,9 @@ struct Producer::Impl {
   // The queue rd_kafka_poll serves, held only to wake the delivery thread.
   // Declared after the handle: it must be released before the handle is.
   kafka::QueueHandle main_queue;
+  // Only when the retry policy can re-send. Declared after the handle: its
+  // thread produces, so it must end before the handle goes.
+  std::unique_ptr<producer::ResendScheduler> resends;
 
  private:
   // librdkafka 2.0.2's mock answers every produce with a log-append time of
@@ -122,12 +159,17 @@ Producer::Impl::Impl(ProducerOptions producer_options)
   rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_error);
   handle = kafka::create_client(RD_KAFKA_PRODUCER, std::move(conf));
   main_queue.reset(rd_kafka_queue_get_main(handle.get()));
+  if (delay_before_retry(options.retry.back_off, 1)) {
+    resends = std::make_unique<producer::ResendScheduler>(
+        [this](producer::Resend&& resend) { send_again(std::move(resend)); });
+  }
   delivery_thread = std::thread([this] { run_delivery_loop(); });
 }
 
 Producer::Impl::~Impl() {
   // Producer::~Producer closes first; this only guarantees that the thread
   // never outlives the handle it polls, whatever path led here.
+  if (resends) fail_waiting(resends->stop());
   if (delivery_thread.joinable()) stop_delivery_thread();
 }
 
@@ -161,15 +203,103 @@ void Producer::Impl::on_delivery(rd_kafka_t* /*handle*/, const rd_kafka_message_
   if (!pending) return;
   try {
     auto outcome = impl.outcome_of(*message, *pending);
+    if (!outcome.ok()) {
+      // Still in flight when queued for a re-send: no outcome yet.
+      if (impl.try_resend(*message, pending, outcome.error())) return;
+      outcome = with_attempts(std::move(outcome), pending->attempts());
+    }
     // Reported before the outcome is handed over, so that whoever waits on
     // the future or flush() also finds the record counted.
     impl.report_delivery(rd_kafka_topic_name(message->rkt), *pending, outcome);
     pending->complete(std::move(outcome));
   } catch (...) {
     // outcome_of could only fail to allocate; the record still needs an outcome.
+    if (!pending) return;
     pending->complete(Error(ErrorCode::kKafka, "cannot report delivery outcome"));
   }
   impl.tracker.finish();
+}
+
+bool Producer::Impl::try_resend(const rd_kafka_message_t& message,
+                                std::unique_ptr<producer::PendingDelivery>& pending,
+                                const Error& error) {
+  if (!resends || !producer::is_transient(message.err)) return false;
+  const auto delay = delay_before_retry(options.retry.back_off, pending->attempts());
+  if (!delay) return false;  // the schedule is exhausted: this error is final
+  producer::Resend resend;
+  auto& record = resend.record;
+  record.topic = rd_kafka_topic_name(message.rkt);
+  if (pending->requested_partition() >= 0) record.partition = pending->requested_partition();
+  // librdkafka keeps a null key or value null and an empty one non-null.
+  if (message.key != nullptr) {
+    record.key.emplace(static_cast<const char*>(message.key), message.key_len);
+  }
+  if (message.payload != nullptr) {
+    record.value.emplace(static_cast<const char*>(message.payload), message.len);
+  }
+  // The create time librdkafka stamped at send(), or the caller's own:
+  // a re-sent record keeps the time it was first sent.
+  rd_kafka_timestamp_type_t timestamp_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const auto milliseconds = rd_kafka_message_timestamp(&message, &timestamp_type);
+  if (timestamp_type == RD_KAFKA_TIMESTAMP_CREATE_TIME && milliseconds >= 0) {
+    record.timestamp = kafka::from_milliseconds(milliseconds);
+  }
+  rd_kafka_headers_t* headers = nullptr;
+  // rd_kafka_message_headers only reads the message, despite its signature.
+  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(&message), &headers) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR &&
+      headers != nullptr) {
+    resend.headers.reset(rd_kafka_headers_copy(headers));
+  }
+  resend.last_error = error.what();
+  const int attempts = pending->attempts();
+  spdlog::debug("record for topic {} failed ({}), sending it again in {} ms (attempt {})",
+                record.topic, resend.last_error, delay->count(), attempts + 1);
+  resend.pending = std::move(pending);
+  bool scheduled = false;
+  try {
+    scheduled = resends->schedule(std::move(resend), Clock::now() + *delay);
+  } catch (const std::bad_alloc&) {
+    // Nothing was moved: the error stays the record's outcome.
+    pending = std::move(resend.pending);
+    return false;
+  }
+  if (scheduled) return true;
+  // Closing: the record would have been sent again, so the producer closing
+  // is why it fails.
+  pending = std::move(resend.pending);
+  complete(*pending, resend.record.topic,
+           closed_while_retrying(resend.record.topic, attempts, resend.last_error));
+  pending.reset();
+  tracker.finish();
+  return true;
+}
+
+void Producer::Impl::send_again(producer::Resend&& resend) noexcept {
+  try {
+    resend.pending->add_attempt();
+    enqueue(resend.record, std::move(resend.headers), std::move(resend.pending));
+  } catch (const std::exception& error) {
+    // Only copying can fail here; the record still needs its one outcome.
+    if (resend.pending) {
+      complete(*resend.pending, resend.record.topic,
+               Error(ErrorCode::kKafka, std::string("cannot send record again: ") + error.what()));
+      tracker.finish();
+    }
+  }
+}
+
+void Producer::Impl::fail_waiting(std::vector<producer::Resend> waiting) noexcept {
+  for (auto& resend : waiting) {
+    try {
+      complete(*resend.pending, resend.record.topic,
+               closed_while_retrying(resend.record.topic, resend.pending->attempts(),
+                                     resend.last_error));
+    } catch (...) {
+      resend.pending->complete(Error(ErrorCode::kShutdown, "producer closed"));
+    }
+    tracker.finish();
+  }
 }
 
 Result<RecordMetadata> Producer::Impl::outcome_of(const rd_kafka_message_t& message,
@@ -278,7 +408,8 @@ void Producer::Impl::complete(producer::PendingDelivery& pending, const std::str
 
 void Producer::Impl::reject(std::unique_ptr<producer::PendingDelivery> pending,
                             const std::string& topic, Error error) {
-  complete(*pending, topic, std::move(error));
+  // A re-sent record refused by librdkafka says how often it was tried.
+  complete(*pending, topic, with_attempts(std::move(error), pending->attempts()));
   tracker.finish();
 }
 
@@ -308,6 +439,12 @@ void Producer::Impl::submit(const ProducerRecord& record,
     pending->set_create_time(record.timestamp ? kafka::to_milliseconds(*record.timestamp)
                                               : kafka::to_milliseconds(Timestamp::clock::now()));
   }
+  if (record.partition) pending->set_requested_partition(*record.partition);
+  enqueue(record, std::move(headers), std::move(pending));
+}
+
+void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle headers,
+                             std::unique_ptr<producer::PendingDelivery> pending) {
   auto seen_completions = tracker.completions();
   std::optional<Clock::time_point> deadline;
   for (;;) {
@@ -368,6 +505,9 @@ void Producer::Impl::close(std::chrono::milliseconds timeout) {
   std::lock_guard lock(close_mutex);
   if (!delivery_thread.joinable()) return;
   tracker.close();
+  // Records waiting for a re-send fail at once instead of holding close()
+  // up for their back-off; one being re-sent right now is waited for below.
+  if (resends) fail_waiting(resends->stop());
   const auto deadline = Clock::now() + std::max(timeout, std::chrono::milliseconds::zero());
   if (!tracker.wait_until_idle(deadline)) {
     spdlog::warn("producer closing: {} records not delivered within {} ms fail with kShutdown",

@@ -38,27 +38,6 @@ ExponentialBackOff read_exponential(config::YamlSection& section) {
   return back_off;
 }
 
-BackOff read_back_off(config::YamlSection& section) {
-  const auto kind = section.one_of({"backoffs_ms", "infinite_ms", "exponential"});
-  BackOff back_off;
-  if (kind == "backoffs_ms") {
-    FixedBackOffs fixed;
-    section.read_milliseconds("backoffs_ms", fixed.delays);
-    check_steps(section, "backoffs_ms", fixed.delays);
-    back_off = fixed;
-  } else if (kind == "infinite_ms") {
-    InfiniteBackOff infinite;
-    section.read_milliseconds("infinite_ms", infinite.delay);
-    if (!section.node("infinite_ms")) section.fail("infinite_ms", "expected milliseconds");
-    back_off = infinite;
-  } else {
-    auto exponential = section.section("exponential");
-    back_off = exponential ? read_exponential(*exponential) : ExponentialBackOff{};
-  }
-  section.reject_unknown_keys();
-  return back_off;
-}
-
 RetryTopics read_retry_topics(config::YamlSection& section) {
   RetryTopics policy;
   section.read_milliseconds("backoffs_ms", policy.steps);
@@ -119,6 +98,27 @@ RetryTopicSettings read_topic_settings(config::YamlSection& section) {
 }
 
 }  // namespace
+
+BackOff read_back_off(config::YamlSection& section) {
+  const auto kind = section.one_of({"backoffs_ms", "infinite_ms", "exponential"});
+  BackOff back_off;
+  if (kind == "backoffs_ms") {
+    FixedBackOffs fixed;
+    section.read_milliseconds("backoffs_ms", fixed.delays);
+    check_steps(section, "backoffs_ms", fixed.delays);
+    back_off = fixed;
+  } else if (kind == "infinite_ms") {
+    InfiniteBackOff infinite;
+    section.read_milliseconds("infinite_ms", infinite.delay);
+    if (!section.node("infinite_ms")) section.fail("infinite_ms", "expected milliseconds");
+    back_off = infinite;
+  } else {
+    auto exponential = section.section("exponential");
+    back_off = exponential ? read_exponential(*exponential) : ExponentialBackOff{};
+  }
+  section.reject_unknown_keys();
+  return back_off;
+}
 
 RetryPolicies read_retry_policies(config::YamlSection& section) {
   RetryPolicies policies;
