@@ -6,7 +6,11 @@
 // Without --brokers (or WHIPPET_BROKERS) it runs on the embedded cluster.
 // Every record carries a traceparent, so the "on" side parses and installs
 // a trace context per record, and reports handled events to a PrometheusSink
-// that a scrape renders at the end. Rounds alternate off/on; best of each.
+// that a scrape renders at the end. Rounds alternate which side goes first
+// (a warm page cache or a quiet spell favours neither); the cost printed is
+// the median of the rounds' paired ratios, with best-of-each alongside.
+// The embedded cluster keeps only about 5 MB per partition, so there the
+// record count is capped to what it holds.
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +20,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 
@@ -110,7 +116,12 @@ double consume(const whippet::ClusterOptions& cluster, const std::string& topic,
   });
   {
     std::unique_lock lock(mutex);
-    done.wait(lock, [&] { return last != Clock::time_point{}; });
+    if (!done.wait_for(lock, std::chrono::seconds(120),
+                       [&] { return last != Clock::time_point{}; })) {
+      std::fprintf(stderr, "timed out after 120 s: %d of %d records arrived\n", received.load(),
+                   records);
+      std::exit(1);
+    }
   }
   consumer.close(std::chrono::seconds(10));
   if (options.propagate_trace_context && traced.load() != records / 1000) {
@@ -139,20 +150,38 @@ int main(int argc, char** argv) {
     admin_options.cluster = cluster;
     whippet::AdminClient(admin_options).create_topic({topic, 4, 1, {}});
   }
-  std::printf("observability_overhead: %d records on %s, best of %d rounds\n", settings.records,
+  // About 150 bytes a record with its traceparent: 4 partitions of 5 MB.
+  constexpr int kEmbeddedRecordLimit = 100000;
+  const int records = embedded ? std::min(settings.records, kEmbeddedRecordLimit) : settings.records;
+  std::printf("observability_overhead: %d records on %s, %d rounds\n", records,
               embedded ? "the embedded cluster" : settings.brokers.c_str(), settings.rounds);
-  produce(cluster, topic, settings.records);
+  produce(cluster, topic, records);
   double best_off = 0;
   double best_on = 0;
+  std::vector<double> ratios;
   for (int round = 1; round <= settings.rounds; ++round) {
-    const double off = consume(cluster, topic, settings.records, false, round);
-    const double on = consume(cluster, topic, settings.records, true, round);
-    std::printf("round %d: off %.0f records/s, on %.0f records/s\n", round, off, on);
+    double off = 0;
+    double on = 0;
+    if (round % 2 == 1) {
+      off = consume(cluster, topic, records, false, round);
+      on = consume(cluster, topic, records, true, round);
+    } else {
+      on = consume(cluster, topic, records, true, round);
+      off = consume(cluster, topic, records, false, round);
+    }
+    std::printf("round %d: off %.0f records/s, on %.0f records/s, ratio %.3f\n", round, off, on,
+                on / off);
     std::fflush(stdout);
     best_off = std::max(best_off, off);
     best_on = std::max(best_on, on);
+    ratios.push_back(on / off);
   }
-  std::printf("metrics+tracing: off %.0f records/s, on %.0f records/s, ratio %.3f (cost %.1f%%)\n",
-              best_off, best_on, best_on / best_off, 100.0 * (1.0 - best_on / best_off));
+  std::sort(ratios.begin(), ratios.end());
+  const auto middle = ratios.size() / 2;
+  const double median =
+      ratios.size() % 2 == 1 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2;
+  std::printf("metrics+tracing: median ratio of paired rounds %.3f (cost %.1f%%); best of each: off "
+              "%.0f records/s, on %.0f records/s, ratio %.3f\n",
+              median, 100.0 * (1.0 - median), best_off, best_on, best_on / best_off);
   return 0;
 }
