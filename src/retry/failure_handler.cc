@@ -240,6 +240,12 @@ Producer& FailureHandler::producer() {
     options.cluster = options_.cluster;
     // Fail a copy soon rather than after two minutes: it is sent again anyway.
     options.delivery_timeout = std::chrono::seconds(30);
+    // Retry and dead-letter topics may be seconds old when first written to
+    // (the consumer creates them as it starts), and librdkafka polls a topic
+    // without a leader yet from 250 ms up, exponentially: the first copy
+    // then waited about a second.
+    options.cluster.librdkafka_properties.try_emplace("topic.metadata.refresh.fast.interval.ms",
+                                                      "50");
     producer_ = std::make_unique<Producer>(std::move(options));
   }
   return *producer_;
