@@ -2,8 +2,21 @@
 
 namespace whippet::consumer {
 
-WorkerPool::WorkerPool(std::size_t threads) {
-  if (threads == 0) threads = 1;
+namespace {
+// The pool whose thread this is, so that a task can say it waits long.
+thread_local WorkerPool* current_pool = nullptr;
+}  // namespace
+
+WorkerPool::LongWait::LongWait() : pool_(current_pool) {
+  if (pool_ != nullptr) pool_->enter_long_wait();
+}
+
+WorkerPool::LongWait::~LongWait() {
+  if (pool_ != nullptr) pool_->leave_long_wait();
+}
+
+WorkerPool::WorkerPool(std::size_t threads) : wanted_threads_(threads == 0 ? 1 : threads) {
+  threads = wanted_threads_;
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
@@ -14,7 +27,31 @@ WorkerPool::~WorkerPool() {
     stopping_ = true;
   }
   work_available_.notify_all();
-  for (auto& thread : threads_) thread.join();
+  // No thread is added once stopping_ is set, so the list is final here.
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mutex_);
+    threads.swap(threads_);
+  }
+  for (auto& thread : threads) thread.join();
+}
+
+std::size_t WorkerPool::size() const {
+  std::lock_guard lock(mutex_);
+  return threads_.size();
+}
+
+void WorkerPool::enter_long_wait() {
+  std::lock_guard lock(mutex_);
+  ++long_waits_;
+  if (!stopping_ && threads_.size() - long_waits_ < wanted_threads_) {
+    threads_.emplace_back([this] { run(); });
+  }
+}
+
+void WorkerPool::leave_long_wait() {
+  std::lock_guard lock(mutex_);
+  --long_waits_;
 }
 
 void WorkerPool::submit(std::function<void()> task) {
@@ -26,6 +63,7 @@ void WorkerPool::submit(std::function<void()> task) {
 }
 
 void WorkerPool::run() {
+  current_pool = this;
   for (;;) {
     std::function<void()> task;
     {

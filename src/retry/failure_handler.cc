@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "consumer/worker_pool.h"
 #include "whippet/admin.h"
 #include "whippet/error.h"
 
@@ -95,8 +96,14 @@ FailureHandler::Outcome FailureHandler::retry_in_place(consumer::PartitionState&
     options_.metrics.report(metrics::RetryScheduled{labels(records.front().topic), attempt});
     spdlog::warn("handler failed on {} (attempt {}: {}); retrying in {} ms, partition blocked",
                  position_of(records), attempt, failure.message, delay->count());
-    switch (control_.wait_blocked(partition, records.front().offset, attempt, failure.message,
-                                  *delay)) {
+    RetryControl::WaitResult waited;
+    {
+      // The back-off may be long: the pool lends the other lanes a thread.
+      consumer::WorkerPool::LongWait long_wait;
+      waited = control_.wait_blocked(partition, records.front().offset, attempt, failure.message,
+                                     *delay);
+    }
+    switch (waited) {
       case RetryControl::WaitResult::kStopping:
         return Outcome::kAbandoned;
       case RetryControl::WaitResult::kSkip:

@@ -219,6 +219,33 @@ TEST_F(ConsumerModesTest, MismatchedHandlersAndModesAreRefusedWithAClearError) {
   }
 }
 
+TEST_F(ConsumerModesTest, ABlockedPartitionDoesNotTakeTheOnlyWorkerFromTheOthers) {
+  // Records 0..399 alternate between partitions 0 and 1; offset 2 of
+  // partition 0 (record 4) fails for good and blocks on a 10-minute back-off.
+  produce_numbered(cluster_options_, topic_, 400, 2);
+  auto settings = options(unique_name("spare-thread"));
+  settings.worker_threads = 1;
+  settings.retry.default_policy = BlockingRetry{FixedBackOffs{{10min}}};
+  settings.retry.topic_settings.partitions = 1;
+  HandledRecords handled;
+  Consumer consumer(settings, [&](const Record& record) {
+    if (record.partition == 0 && record.offset == 2) throw std::runtime_error("blocks");
+    handled.add(record);
+  });
+  // Partition 1's 200 records, while partition 0 holds the one worker it
+  // was given in a back-off: the pool must have lent a thread.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto by_partition = handled.by_partition();
+        return by_partition[1].size() >= 200;
+      },
+      30s))
+      << handled.count() << " handled";
+  auto by_partition = handled.by_partition();
+  EXPECT_EQ(by_partition[0].size(), 2u) << "partition 0 went past its blocked record";
+  consumer.close(5s);
+}
+
 TEST(BlockingStateJsonTest, NamesEveryField) {
   BlockingState state;
   state.blocked.push_back({{"orders", 3}, 42, 2, 1.5, "boom"});
