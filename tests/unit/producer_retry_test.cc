@@ -15,6 +15,7 @@
 #include "cluster/embedded_registry.h"
 #include "kafka_test_helpers.h"
 #include "producer/resend_scheduler.h"
+#include "support/delivery_outcomes.h"
 #include "whippet/config.h"
 #include "whippet/embedded_cluster.h"
 #include "whippet/producer.h"
@@ -52,30 +53,7 @@ bool mentions(const Error& error, const std::string& text) {
   return std::string(error.what()).find(text) != std::string::npos;
 }
 
-// Counts every outcome a callback gets, to prove there is exactly one.
-class Outcomes {
- public:
-  DeliveryCallback callback() {
-    return [this](const Result<RecordMetadata>& result) {
-      std::lock_guard lock(mutex_);
-      results_.push_back(result);
-      changed_.notify_all();
-    };
-  }
-  bool wait_for(std::size_t count, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return results_.size() >= count; });
-  }
-  std::vector<Result<RecordMetadata>> results() {
-    std::lock_guard lock(mutex_);
-    return results_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Result<RecordMetadata>> results_;
-};
+using Outcomes = testing::DeliveryOutcomes;
 
 class DeliveryEvents : public metrics::MetricsSink {
  public:

@@ -11,6 +11,7 @@
 #include "cluster/embedded_registry.h"
 #include "kafka_test_helpers.h"
 #include "producer/producer_config.h"
+#include "support/delivery_outcomes.h"
 #include "whippet/embedded_cluster.h"
 #include "whippet/producer.h"
 
@@ -23,30 +24,7 @@ using Clock = std::chrono::steady_clock;
 using testing::read_records;
 using testing::unique_name;
 
-// Collects callback outcomes and lets the test wait for them.
-class Outcomes {
- public:
-  DeliveryCallback callback() {
-    return [this](const Result<RecordMetadata>& result) {
-      std::lock_guard lock(mutex_);
-      results_.push_back(result);
-      changed_.notify_all();
-    };
-  }
-  bool wait_for(std::size_t count, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return results_.size() >= count; });
-  }
-  std::vector<Result<RecordMetadata>> results() {
-    std::lock_guard lock(mutex_);
-    return results_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Result<RecordMetadata>> results_;
-};
+using Outcomes = testing::DeliveryOutcomes;
 
 ErrorCode error_code_of(std::future<RecordMetadata>& future) {
   try {
