@@ -1,7 +1,5 @@
 #include "consumer/handler_decorators.h"
 
-#include <cxxabi.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -11,18 +9,11 @@
 #include <typeinfo>
 #include <utility>
 
+#include "common/type_name.h"
 #include "whippet/trace_context.h"
 
 namespace whippet::consumer {
 namespace {
-
-// The exception's type as a bounded metric label, e.g. "std::runtime_error".
-std::string type_name(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> demangled(
-      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
-  return status == 0 && demangled ? demangled.get() : type.name();
-}
 
 // The consumer's label sets, bound with the reporter's sinks once per topic
 // (group and handler never change), so that a record costs no label string
@@ -112,7 +103,7 @@ Handler with_metrics(Handler handler, metrics::MetricsReporter reporter, std::st
       handler(record);
     } catch (const std::exception& error) {
       const auto duration = std::chrono::steady_clock::now() - start;
-      const auto error_type = type_name(typeid(error));
+      const auto error_type = common::type_name(typeid(error));
       report_outcome(*reporters, record.topic, [&](const metrics::ConsumerReporter& topic) {
         topic.record_failed(duration, error_type);
       });

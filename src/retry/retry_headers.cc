@@ -1,25 +1,18 @@
 #include "retry/retry_headers.h"
 
-#include <cxxabi.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <typeinfo>
 
+#include "common/type_name.h"
+#include "kafka/record_conversion.h"
 #include "whippet/retry.h"
 #include "whippet/serde.h"
 
 namespace whippet::retry {
 namespace {
-
-std::string demangled(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> name(
-      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
-  return status == 0 && name ? std::string(name.get()) : std::string(type.name());
-}
 
 std::optional<int64_t> integer_header(const Record& record, std::string_view key) {
   const auto value = last_header(record.headers, key);
@@ -29,12 +22,6 @@ std::optional<int64_t> integer_header(const Record& record, std::string_view key
   const auto [stop, error] = std::from_chars(value->data(), end, result);
   if (error != std::errc() || stop != end) return std::nullopt;
   return result;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -53,7 +40,7 @@ FailureDescription describe_failure(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& exception) {
-    return {demangled(typeid(exception)), exception.what()};
+    return {common::type_name(typeid(exception)), exception.what()};
   } catch (...) {
     return {"unknown", "a non-standard exception"};
   }
@@ -98,11 +85,9 @@ ProducerRecord make_failure_copy(const Record& record, const CopyTarget& target,
   add(kOriginalOffset, original(kOriginalOffset, std::to_string(record.offset)));
   add(kOriginalTimestamp,
       original(kOriginalTimestamp,
-               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  record.timestamp.time_since_epoch())
-                                  .count())));
+               std::to_string(kafka::to_milliseconds(record.timestamp))));
   add(kRetryAttempt, std::to_string(target.attempt));
-  add(kSubmitTimestamp, std::to_string(now_ms()));
+  add(kSubmitTimestamp, std::to_string(kafka::to_milliseconds(std::chrono::system_clock::now())));
   if (target.back_off) add(kBackOffTimeMs, std::to_string(target.back_off->count()));
   add(kErrorType, failure.type);
   add(kErrorMessage, failure.message);
@@ -115,7 +100,7 @@ std::optional<std::chrono::system_clock::time_point> retry_due_time(const Record
   if (!submitted || !back_off || *back_off < 0 || *submitted < 0) return std::nullopt;
   // Clamp hostile values rather than overflow.
   const auto due_ms = *submitted + std::min<int64_t>(*back_off, int64_t{1} << 40);
-  return std::chrono::system_clock::time_point(std::chrono::milliseconds(due_ms));
+  return kafka::from_milliseconds(due_ms);
 }
 
 int retry_attempt_of(const Record& record) {
