@@ -65,7 +65,7 @@ class ConsumerEngine {
     kNone,
     kBackPressure,  // too many records queued for the workers
     kGapWindow,     // too far above the committable position for the commit metadata
-    kHeld,          // operator hold, gap window or retry time: fetching more cannot help
+    kHeld,          // operator hold or retry time: fetching more cannot help
   };
   WaitReason must_wait(PartitionState& partition, const Record& record, std::size_t batched);
   void park(PartitionState& partition, Record record, WaitReason reason);

@@ -1,6 +1,9 @@
 #include "consumer/partition_state.h"
 
 #include <algorithm>
+#include <tuple>
+
+#include "kafka/record_conversion.h"
 
 namespace whippet::consumer {
 
@@ -11,9 +14,7 @@ PartitionState::PartitionState(TopicPartition topic_partition, uint64_t epoch,
 void PartitionState::dispatched(const std::vector<Record>& records) {
   std::lock_guard lock(mutex_);
   for (const auto& record : records) {
-    tracker_.track(record.offset, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      record.timestamp.time_since_epoch())
-                                      .count());
+    tracker_.track(record.offset, kafka::to_milliseconds(record.timestamp));
   }
 }
 
@@ -83,16 +84,6 @@ PartitionState::Admission PartitionState::admission() const {
   return {tracker_.pending(), tracker_.committable_position()};
 }
 
-std::size_t PartitionState::pending() const {
-  std::lock_guard lock(mutex_);
-  return tracker_.pending();
-}
-
-int64_t PartitionState::committable_position() const {
-  std::lock_guard lock(mutex_);
-  return tracker_.committable_position();
-}
-
 void PartitionState::stop_starting() {
   std::lock_guard lock(mutex_);
   starting_allowed_ = false;
@@ -156,13 +147,13 @@ PartitionSnapshot PartitionState::snapshot(Clock::time_point now, int64_t now_ep
   snapshot.in_flight = running_.size();
   snapshot.queued = tracker_.pending() - std::min(tracker_.pending(), running_.size());
   if (!running_.empty()) {
-    auto longest = running_.begin();
-    for (auto entry = running_.begin(); entry != running_.end(); ++entry) {
-      if (entry->second < longest->second ||
-          (entry->second == longest->second && entry->first < longest->first)) {
-        longest = entry;
-      }
-    }
+    // Earliest start; among equal starts the lowest offset, so that the
+    // answer does not depend on the map's order.
+    const auto longest = std::min_element(running_.begin(), running_.end(),
+                                          [](const auto& a, const auto& b) {
+                                            return std::tie(a.second, a.first) <
+                                                   std::tie(b.second, b.first);
+                                          });
     snapshot.in_progress_offset = longest->first;
     snapshot.in_progress_seconds = std::chrono::duration<double>(now - longest->second).count();
   }

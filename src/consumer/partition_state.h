@@ -51,23 +51,20 @@ class PartitionState {
   // is closing. Retry waits end when this turns true.
   bool stopping() const;
 
-  // Records dispatched and not yet completed (queued or in flight).
-  std::size_t pending() const;
-  int64_t committable_position() const;
-
   // Offsets a previous owner already handled above the committed position
   // (read from the commit metadata). Records at these offsets are tracked
   // and completed without running the handler.
   void restore_handled(std::vector<int64_t> handled);
   bool handled_before(int64_t offset) const;
-  // The committable position and the handled offsets above it (including
-  // restored ones not fetched yet), consistently, for the commit metadata.
-  // Pending records and the committable position, under one lock.
+  // Records dispatched and not yet completed (queued or in flight), and the
+  // committable position, under one lock.
   struct Admission {
     std::size_t pending = 0;
     int64_t position = -1;
   };
   Admission admission() const;
+  // The committable position and the handled offsets above it (including
+  // restored ones not fetched yet), consistently, for the commit metadata.
   struct Progress {
     int64_t position = -1;
     std::vector<int64_t> handled_above;
