@@ -51,7 +51,10 @@ void FailureHandler::close() {
 }
 
 void FailureHandler::provision_topics() {
-  for (const auto& topic : topology_.topics_to_create()) ensure_topic(topic.name, topic.source);
+  const auto& topics = topology_.topics_to_create();
+  if (topics.empty()) return;
+  AdminClient admin(AdminOptions{options_.cluster});  // one connection for all of them
+  for (const auto& topic : topics) create_topic(admin, topic.name, topic.source);
 }
 
 FailureHandler::Outcome FailureHandler::handle(consumer::PartitionState& partition,
@@ -211,12 +214,20 @@ FailureHandler::Outcome FailureHandler::publish(consumer::PartitionState& partit
   }
 }
 
+bool FailureHandler::known(const std::string& topic) {
+  std::lock_guard lock(mutex_);
+  return known_topics_.contains(topic);
+}
+
 void FailureHandler::ensure_topic(const std::string& topic, const std::string& source) {
-  {
-    std::lock_guard lock(mutex_);
-    if (known_topics_.contains(topic)) return;
-  }
+  if (known(topic)) return;
   AdminClient admin(AdminOptions{options_.cluster});
+  create_topic(admin, topic, source);
+}
+
+void FailureHandler::create_topic(AdminClient& admin, const std::string& topic,
+                                  const std::string& source) {
+  if (known(topic)) return;
   const auto& settings = options_.policies.topic_settings;
   NewTopic new_topic{topic, settings.partitions, settings.replication_factor, {}};
   if (new_topic.partitions < 0 || new_topic.replication_factor < 0) {

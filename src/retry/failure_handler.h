@@ -12,6 +12,7 @@
 #include "retry/retry_control.h"
 #include "retry/retry_headers.h"
 #include "retry/retry_topology.h"
+#include "whippet/admin.h"
 #include "whippet/cluster.h"
 #include "whippet/metrics.h"
 #include "whippet/producer.h"
@@ -66,7 +67,10 @@ class FailureHandler {
   // Sends every copy and waits until the broker has them all; failed sends
   // are sent again (with back-off) until they succeed or the partition stops.
   Outcome publish(consumer::PartitionState& partition, std::vector<ProducerRecord> copies);
+  // Creates `topic` (fed from `source`) unless this handler already knows it.
   void ensure_topic(const std::string& topic, const std::string& source);
+  void create_topic(AdminClient& admin, const std::string& topic, const std::string& source);
+  bool known(const std::string& topic);
   Producer& producer();
   metrics::ConsumerLabels labels(const std::string& topic) const;
 

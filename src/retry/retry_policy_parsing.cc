@@ -77,10 +77,10 @@ RetryPolicy read_policy(config::YamlSection& parent, const char* key) {
   return policy;
 }
 
-// -1 for the broker's default, else at least 1.
+// -1 for as many as the source topic has, else at least 1.
 void read_count(config::YamlSection& section, const char* key, int& target) {
   section.read(key, target, -1);
-  if (target == 0) section.fail(key, "must be at least 1, or -1 for the broker's default");
+  if (target == 0) section.fail(key, "must be at least 1, or -1 for as many as the source topic has");
 }
 
 RetryTopicSettings read_topic_settings(config::YamlSection& section) {
