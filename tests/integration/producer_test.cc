@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expected_errors.h"
 #include "support/test_cluster.h"
 #include "whippet/admin.h"
 #include "whippet/producer.h"
@@ -15,16 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-Error error_of(std::future<RecordMetadata>& future) {
-  try {
-    future.get();
-  } catch (const Error& error) {
-    return error;
-  }
-  ADD_FAILURE() << "expected an error";
-  return Error(ErrorCode::kKafka, "no error");
-}
+using testing::error_of;
 
 ProducerRecord record_for(const std::string& topic, std::string value) {
   ProducerRecord record;

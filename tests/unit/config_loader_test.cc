@@ -5,24 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expected_errors.h"
 #include "whippet/config.h"
 
 namespace whippet {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The message of the kInvalidConfig error parse_config throws for `yaml`.
-std::string config_error(const std::string& yaml) {
-  try {
-    parse_config(yaml);
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::kInvalidConfig);
-    return error.what();
-  }
-  ADD_FAILURE() << "expected kInvalidConfig for:\n" << yaml;
-  return "";
-}
+using testing::config_error;
 
 // Sets environment variables for one test and restores them afterwards.
 class ScopedEnvironment {

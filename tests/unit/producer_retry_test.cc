@@ -16,6 +16,7 @@
 #include "kafka_test_helpers.h"
 #include "producer/resend_scheduler.h"
 #include "support/delivery_outcomes.h"
+#include "support/expected_errors.h"
 #include "whippet/config.h"
 #include "whippet/embedded_cluster.h"
 #include "whippet/producer.h"
@@ -26,6 +27,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::read_records;
+using testing::config_error;
+using testing::error_of;
 using testing::unique_name;
 
 // The Kafka protocol's ApiKey of ProduceRequest.
@@ -36,17 +39,6 @@ ProducerRecord record_for(const std::string& topic, std::string value) {
   record.topic = topic;
   record.value = std::move(value);
   return record;
-}
-
-// The error a future holds; fails the test when it holds a value.
-Error error_of(std::future<RecordMetadata>& future) {
-  try {
-    future.get();
-  } catch (const Error& error) {
-    return error;
-  }
-  ADD_FAILURE() << "expected an error";
-  return Error(ErrorCode::kKafka, "no error");
 }
 
 bool mentions(const Error& error, const std::string& text) {
@@ -346,17 +338,6 @@ TEST_F(ProducerRetryTest, FlushWaitsForPendingResends) {
 }
 
 // --- configuration -----------------------------------------------------------
-
-std::string config_error(const std::string& yaml) {
-  try {
-    parse_config(yaml);
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::kInvalidConfig);
-    return error.what();
-  }
-  ADD_FAILURE() << "expected kInvalidConfig for:\n" << yaml;
-  return "";
-}
 
 TEST(ProducerRetryConfigTest, ReadsEveryBackOffShape) {
   EXPECT_EQ(parse_config("").producer.retry.back_off, BackOff(FixedBackOffs{}));

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expected_errors.h"
 #include "whippet/config.h"
 #include "whippet/error.h"
 #include "whippet/retry.h"
@@ -13,26 +14,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
-
-// The message of the kInvalidConfig error `parse` throws for `text`.
-template <class Parse>
-std::string invalid_config(Parse parse, const std::string& text) {
-  try {
-    parse(text);
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::kInvalidConfig) << error.what();
-    return error.what();
-  }
-  ADD_FAILURE() << "expected kInvalidConfig for:\n" << text;
-  return "";
-}
+using testing::config_error;
+using testing::invalid_config;
 
 std::string retry_error(const std::string& text) {
   return invalid_config([](const std::string& t) { return parse_retry_policies(t); }, text);
-}
-
-std::string config_error(const std::string& text) {
-  return invalid_config([](const std::string& t) { return parse_config(t); }, text);
 }
 
 #define EXPECT_CONTAINS(text, part) \
