@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   whippet::cli::add_consume_command(app, state);
   whippet::cli::add_topics_command(app, state);
   whippet::cli::add_groups_command(app, state);
+  whippet::cli::add_sidecar_command(app, state);
 
   try {
     app.parse(argc, argv);

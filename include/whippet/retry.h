@@ -19,6 +19,33 @@ class NonRetriableError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown by a handler that reports a failure on someone else's behalf (the
+// sidecar, for a client in another language): `type` names the error in the
+// dead-letter headers and metrics instead of this class, and a non-retriable
+// one goes straight to the dead-letter topic like a NonRetriableError.
+class ReportedFailure : public std::runtime_error {
+ public:
+  ReportedFailure(std::string type, const std::string& message, bool retriable)
+      : std::runtime_error(message), type_(std::move(type)), retriable_(retriable) {}
+  const std::string& type() const noexcept { return type_; }
+  bool retriable() const noexcept { return retriable_; }
+
+ private:
+  std::string type_;
+  bool retriable_;
+};
+
+// Thrown by a handler that gives a record up without an outcome, e.g. because
+// the client it was handed to went away. The record is neither retried nor
+// committed: the partition's committed offset stays below it, so the group
+// delivers it again after the next rebalance or restart. The consumer itself
+// does not run it again; close it (or let the partition be revoked) to hand
+// the record over.
+class RecordAbandoned : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Back-off schedules: how long to wait before each retry.
 
 // One retry per listed delay, then give up.

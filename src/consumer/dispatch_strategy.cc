@@ -5,6 +5,7 @@
 #include "consumer/batch_strategy.h"
 #include "consumer/key_ordered_strategy.h"
 #include "consumer/partition_ordered_strategy.h"
+#include "whippet/retry.h"
 
 namespace whippet::consumer {
 namespace {
@@ -19,6 +20,8 @@ Outcome attempt_with_policy(const DispatchContext& context, PartitionState& part
     attempt();
     context.counters->records_handled.fetch_add(records.size(), std::memory_order_relaxed);
     return Outcome::kDone;
+  } catch (const RecordAbandoned&) {
+    return Outcome::kAbandoned;
   } catch (...) {
     context.counters->handler_failures.fetch_add(1, std::memory_order_relaxed);
     auto error = std::current_exception();

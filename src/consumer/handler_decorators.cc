@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/type_name.h"
+#include "whippet/retry.h"
 #include "whippet/trace_context.h"
 
 namespace whippet::consumer {
@@ -101,9 +102,11 @@ Handler with_metrics(Handler handler, metrics::MetricsReporter reporter, std::st
     const auto start = std::chrono::steady_clock::now();
     try {
       handler(record);
+    } catch (const RecordAbandoned&) {
+      throw;  // neither handled nor failed: the record goes to its next owner
     } catch (const std::exception& error) {
       const auto duration = std::chrono::steady_clock::now() - start;
-      const auto error_type = common::type_name(typeid(error));
+      const auto error_type = common::error_type_of(error);
       report_outcome(*reporters, record.topic, [&](const metrics::ConsumerReporter& topic) {
         topic.record_failed(duration, error_type);
       });

@@ -119,6 +119,9 @@ FailureHandler::Outcome FailureHandler::retry_in_place(consumer::PartitionState&
       attempt_again();
       control_.unblock(key);
       return Outcome::kRecovered;
+    } catch (const RecordAbandoned&) {
+      control_.unblock(key);
+      return Outcome::kAbandoned;
     } catch (...) {
       error = std::current_exception();
     }

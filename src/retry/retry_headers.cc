@@ -40,7 +40,7 @@ FailureDescription describe_failure(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& exception) {
-    return {common::type_name(typeid(exception)), exception.what()};
+    return {common::error_type_of(exception), exception.what()};
   } catch (...) {
     return {"unknown", "a non-standard exception"};
   }
@@ -53,6 +53,8 @@ bool is_non_retriable(std::exception_ptr error) {
     return true;
   } catch (const DeserializationError&) {
     return true;
+  } catch (const ReportedFailure& failure) {
+    return !failure.retriable();
   } catch (...) {
     return false;
   }

@@ -20,7 +20,8 @@ struct FailureDescription {
 
 FailureDescription describe_failure(std::exception_ptr error);
 
-// NonRetriableError and DeserializationError: retrying cannot help.
+// NonRetriableError, DeserializationError and a non-retriable
+// ReportedFailure: retrying cannot help.
 bool is_non_retriable(std::exception_ptr error);
 
 struct CopyTarget {
