@@ -97,6 +97,8 @@ SubscriptionOptions to_subscription_options(const v1::Subscription& subscription
   }
   SubscriptionOptions options;
   options.consumer = defaults.consumer;
+  options.consumer.topics.clear();  // the subscription's own, not the defaults'
+  options.consumer.topic_pattern.clear();
   options.consumer.group_id = subscription.group();
   options.consumer.handler_name =
       subscription.handler_name().empty() ? subscription.group() : subscription.handler_name();

@@ -1,0 +1,219 @@
+// Bad requests to the sidecar: each gets a precise status and message, and
+// the sidecar goes on serving.
+
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+
+#include "sidecar_fixture.h"
+
+namespace whippet {
+namespace {
+
+using SidecarRequests = SidecarFixture;
+
+std::string status_text(const grpc::Status& status) {
+  return std::to_string(status.error_code()) + ": " + status.error_message();
+}
+
+// A unary call with raw bytes each way: for requests no stub would send.
+std::pair<grpc::Status, std::string> call_with_bytes(const std::shared_ptr<grpc::Channel>& channel,
+                                                     const std::string& method,
+                                                     const std::string& bytes) {
+  grpc::GenericStub generic(channel);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  std::mutex mutex;
+  std::condition_variable done;
+  std::optional<grpc::Status> status;
+  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status result) {
+                      std::lock_guard lock(mutex);
+                      status = result;
+                      done.notify_all();
+                    });
+  std::unique_lock lock(mutex);
+  done.wait(lock, [&] { return status.has_value(); });
+  std::vector<grpc::Slice> slices;
+  std::string answer;
+  if (status->ok() && response.Dump(&slices).ok()) {
+    for (const auto& part : slices) answer.append(reinterpret_cast<const char*>(part.begin()), part.size());
+  }
+  return {*status, answer};
+}
+
+// grpc.health.v1.HealthCheckResponse{status: SERVING}: field 1, varint 1.
+const std::string kServing = "\x08\x01";
+
+TEST_F(SidecarRequests, OutcomesBeforeASubscriptionAreAFailedPrecondition) {
+  auto stream = open_stream();
+  v1::ConsumeRequest request;
+  request.mutable_outcomes()->add_outcomes()->set_delivery_id(1);
+  ASSERT_TRUE(stream->send(request));
+  const auto status = stream->finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status_text(status);
+  EXPECT_NE(status.error_message().find("first message"), std::string::npos);
+}
+
+TEST_F(SidecarRequests, ASecondSubscriptionOnOneStreamAlreadyExists) {
+  auto stream = open_stream();
+  ASSERT_TRUE(stream->subscribe(subscription("twice")));
+  v1::ConsumeRequest again;
+  *again.mutable_subscribe() = subscription("twice");
+  stream->send(again);
+  const auto status = stream->finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status_text(status);
+}
+
+TEST_F(SidecarRequests, AnOutcomeForADeliveryNeverIssuedIsAnInvalidArgument) {
+  auto stream = open_stream();
+  ASSERT_TRUE(stream->subscribe(subscription("made-up")));
+  v1::ConsumeRequest request;
+  request.mutable_outcomes()->add_outcomes()->set_delivery_id(424242);
+  stream->send(request);
+  const auto status = stream->finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status_text(status);
+  EXPECT_NE(status.error_message().find("424242"), std::string::npos);
+}
+
+TEST_F(SidecarRequests, BadSubscriptionsAreRefusedWithTheFieldNamed) {
+  struct Case {
+    std::string name;
+    std::function<void(v1::Subscription&)> spoil;
+    grpc::StatusCode expected;
+    std::string mentions;
+  };
+  const std::vector<Case> cases = {
+      {"unknown topic", [](auto& s) { s.set_topics(0, "no-such-topic"); },
+       grpc::StatusCode::NOT_FOUND, "no-such-topic"},
+      {"empty group", [](auto& s) { s.set_group(""); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "group"},
+      {"illegal topic name", [](auto& s) { s.set_topics(0, "a/b"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "legal topic name"},
+      {"retry topics without steps",
+       [](auto& s) { s.mutable_retry()->mutable_default_policy()->mutable_retry_topics(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "retry"},
+      {"blocking without back-off",
+       [](auto& s) { s.mutable_retry()->mutable_default_policy()->mutable_blocking(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "back-off"},
+      {"policy for a topic not subscribed",
+       [](auto& s) { (*s.mutable_retry()->mutable_per_topic())["elsewhere"].set_none(true); },
+       grpc::StatusCode::INVALID_ARGUMENT, "elsewhere"},
+      {"absurd parallelism", [](auto& s) { s.mutable_key_ordered()->set_parallelism(1u << 30); },
+       grpc::StatusCode::INVALID_ARGUMENT, "parallelism"},
+  };
+  for (const auto& test : cases) {
+    auto stream = open_stream();
+    auto subscription = this->subscription("bad");
+    test.spoil(subscription);
+    EXPECT_FALSE(stream->subscribe(subscription)) << test.name;
+    const auto status = stream->finish();
+    EXPECT_EQ(status.error_code(), test.expected) << test.name << ": " << status_text(status);
+    EXPECT_NE(status.error_message().find(test.mentions), std::string::npos)
+        << test.name << ": " << status_text(status);
+  }
+}
+
+TEST_F(SidecarRequests, BadRecordsAreRefusedAndTheStreamGoesOn) {
+  v1::ProduceResult result;
+  v1::ProduceRequest no_topic;
+  auto status = produce(no_topic, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status_text(status);
+
+  auto negative = numbered(1);
+  negative.set_partition(-3);
+  status = produce(negative, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status_text(status);
+
+  // Over the producer's 1,000,000-byte limit but within gRPC's.
+  auto too_large = numbered(2);
+  too_large.set_value(std::string(1'200'000, 'x'));
+  status = produce(too_large, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status_text(status);
+  EXPECT_NE(status.error_message().find("RECORD_TOO_LARGE"), std::string::npos);
+
+  // Over gRPC's limit: refused before it is read.
+  auto huge = numbered(3);
+  huge.set_value(std::string(3 << 20, 'x'));
+  status = produce(huge, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status_text(status);
+
+  // In a stream, a bad record fails alone.
+  grpc::ClientContext context;
+  v1::ProduceStreamResponse response;
+  auto writer = producer_->ProduceStream(&context, &response);
+  ASSERT_TRUE(writer->Write(numbered(10)));
+  ASSERT_TRUE(writer->Write(no_topic));
+  ASSERT_TRUE(writer->Write(numbered(11)));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  ASSERT_EQ(response.results_size(), 3);
+  EXPECT_TRUE(response.results(0).has_position());
+  EXPECT_EQ(response.results(1).error().code(), v1::INVALID_ARGUMENT);
+  EXPECT_TRUE(response.results(2).has_position());
+  EXPECT_EQ(response.delivered(), 2u);
+  EXPECT_EQ(response.failed(), 1u);
+}
+
+TEST_F(SidecarRequests, GarbageBytesGetAnErrorStatusAndTheSidecarKeepsServing) {
+  const auto [status, answer] = call_with_bytes(channel_, "/whippet.v1.ProducerService/Produce",
+                                                "\xff\xff\xff\xff\x0f not a protobuf");
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status_text(status);
+
+  v1::ProduceResult result;
+  EXPECT_TRUE(produce(numbered(1), &result).ok());
+}
+
+TEST_F(SidecarRequests, AProduceStreamCutMidwayLosesNothingItDelivered) {
+  {
+    grpc::ClientContext context;
+    v1::ProduceStreamResponse response;
+    auto writer = producer_->ProduceStream(&context, &response);
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(writer->Write(numbered(i)));
+    context.TryCancel();
+    EXPECT_FALSE(writer->Finish().ok());
+  }
+  v1::ProduceResult result;
+  ASSERT_TRUE(produce(numbered(1000), &result).ok());
+}
+
+TEST_F(SidecarRequests, AdminRequestsAreValidated) {
+  grpc::ClientContext create_context;
+  v1::CreateTopicsRequest create;
+  auto* spec = create.add_topics();
+  spec->set_name("fine");
+  spec->set_partitions(0);
+  spec->set_replication_factor(1);
+  v1::CreateTopicsResponse created;
+  auto status = admin_->CreateTopics(&create_context, create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status_text(status);
+  EXPECT_NE(status.error_message().find("partitions"), std::string::npos);
+
+  grpc::ClientContext describe_context;
+  v1::DescribeTopicsRequest describe;
+  describe.add_names(topic_);
+  v1::DescribeTopicsResponse described;
+  ASSERT_TRUE(admin_->DescribeTopics(&describe_context, describe, &described).ok());
+  ASSERT_EQ(described.topics_size(), 1);
+  EXPECT_EQ(described.topics(0).partitions_size(), kPartitions);
+
+  grpc::ClientContext lag_context;
+  v1::GroupLagResponse lag;
+  status = admin_->GroupLag(&lag_context, v1::GroupLagRequest{}, &lag);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status_text(status);
+}
+
+TEST_F(SidecarRequests, HealthIsServingUntilShutdown) {
+  const auto [status, answer] = call_with_bytes(channel_, "/grpc.health.v1.Health/Check", "");
+  ASSERT_TRUE(status.ok()) << status_text(status);
+  EXPECT_EQ(answer, kServing);
+  sidecar_->shutdown();
+  const auto [after, after_answer] = call_with_bytes(channel_, "/grpc.health.v1.Health/Check", "");
+  EXPECT_FALSE(after.ok() && after_answer == kServing);
+}
+
+}  // namespace
+}  // namespace whippet
