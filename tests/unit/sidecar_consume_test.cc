@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
+#include <thread>
 
 #include "sidecar_fixture.h"
 #include "support/inbox.h"
@@ -164,6 +166,35 @@ TEST_F(SidecarConsume, AtMostMaxInFlightRecordsWaitForAnswers) {
   EXPECT_EQ(outcomes["in_flight"], 5);
   ASSERT_TRUE(stream->answer(first, v1::ACK));
   EXPECT_EQ(stream->read(5).size(), 5u);
+}
+
+TEST_F(SidecarConsume, GracefulShutdownWaitsForAnswersAndCommitsThem) {
+  produce_numbered_records(12);
+  auto stream = open_stream();
+  auto subscription = this->subscription("drained");
+  subscription.mutable_key_ordered()->set_parallelism(16);
+  ASSERT_TRUE(stream->subscribe(subscription));
+  const auto deliveries = stream->read(12);
+  ASSERT_EQ(deliveries.size(), 12u);
+
+  std::thread stopper([&] { sidecar_->shutdown(); });
+  // Health turns NOT_SERVING as the drain begins; answer only then.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (serving(channel_) && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(stream->answer(deliveries, v1::ACK));
+  stopper.join();
+
+  std::map<int32_t, int64_t> ends;
+  for (const auto& delivery : deliveries) {
+    auto& end = ends[delivery.record().partition()];
+    end = std::max(end, delivery.record().offset() + 1);
+  }
+  const auto committed = this->committed("drained");
+  for (const auto& [partition, end] : ends) {
+    EXPECT_EQ(committed.at(partition), end) << "partition " << partition;
+  }
 }
 
 }  // namespace

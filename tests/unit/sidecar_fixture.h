@@ -3,9 +3,14 @@
 // A sidecar on the embedded cluster, served in-process on a free loopback
 // port, with stubs for its three services and a Consume stream helper.
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +20,43 @@
 #include "whippet/v1/sidecar.grpc.pb.h"
 
 namespace whippet {
+
+// A unary call with raw bytes each way: for requests no stub would send.
+inline std::pair<grpc::Status, std::string> call_with_bytes(const std::shared_ptr<grpc::Channel>& channel,
+                                                     const std::string& method,
+                                                     const std::string& bytes) {
+  grpc::GenericStub generic(channel);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  std::mutex mutex;
+  std::condition_variable done;
+  std::optional<grpc::Status> status;
+  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status result) {
+                      std::lock_guard lock(mutex);
+                      status = result;
+                      done.notify_all();
+                    });
+  std::unique_lock lock(mutex);
+  done.wait(lock, [&] { return status.has_value(); });
+  std::vector<grpc::Slice> slices;
+  std::string answer;
+  if (status->ok() && response.Dump(&slices).ok()) {
+    for (const auto& part : slices) answer.append(reinterpret_cast<const char*>(part.begin()), part.size());
+  }
+  return {*status, answer};
+}
+
+// grpc.health.v1.HealthCheckResponse{status: SERVING}: field 1, varint 1.
+inline const std::string kServing = "\x08\x01";
+
+inline bool serving(const std::shared_ptr<grpc::Channel>& channel) {
+  const auto [status, answer] = call_with_bytes(channel, "/grpc.health.v1.Health/Check", "");
+  return status.ok() && answer == kServing;
+}
 
 // One Consume stream, bounded by a deadline so that a test never hangs.
 class ConsumeStream {

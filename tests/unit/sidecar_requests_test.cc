@@ -1,7 +1,6 @@
 // Bad requests to the sidecar: each gets a precise status and message, and
 // the sidecar goes on serving.
 
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include "sidecar_fixture.h"
@@ -14,38 +13,6 @@ using SidecarRequests = SidecarFixture;
 std::string status_text(const grpc::Status& status) {
   return std::to_string(status.error_code()) + ": " + status.error_message();
 }
-
-// A unary call with raw bytes each way: for requests no stub would send.
-std::pair<grpc::Status, std::string> call_with_bytes(const std::shared_ptr<grpc::Channel>& channel,
-                                                     const std::string& method,
-                                                     const std::string& bytes) {
-  grpc::GenericStub generic(channel);
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  std::mutex mutex;
-  std::condition_variable done;
-  std::optional<grpc::Status> status;
-  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                    [&](grpc::Status result) {
-                      std::lock_guard lock(mutex);
-                      status = result;
-                      done.notify_all();
-                    });
-  std::unique_lock lock(mutex);
-  done.wait(lock, [&] { return status.has_value(); });
-  std::vector<grpc::Slice> slices;
-  std::string answer;
-  if (status->ok() && response.Dump(&slices).ok()) {
-    for (const auto& part : slices) answer.append(reinterpret_cast<const char*>(part.begin()), part.size());
-  }
-  return {*status, answer};
-}
-
-// grpc.health.v1.HealthCheckResponse{status: SERVING}: field 1, varint 1.
-const std::string kServing = "\x08\x01";
 
 TEST_F(SidecarRequests, OutcomesBeforeASubscriptionAreAFailedPrecondition) {
   auto stream = open_stream();
