@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -34,6 +35,8 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// What a client would batch: small records, a few hundred per message.
+constexpr int kRecordsPerBatch = 500;
 
 struct Settings {
   std::string brokers;
@@ -111,22 +114,32 @@ double produce_through_sidecar(const Settings& settings, const std::string& topi
   auto stub = whippet::v1::ProducerService::NewStub(channel);
   const std::string value(static_cast<std::size_t>(settings.size), 'x');
   grpc::ClientContext context;
-  whippet::v1::ProduceStreamResponse response;
   const auto start = Clock::now();
-  auto writer = stub->ProduceStream(&context, &response);
-  whippet::v1::ProduceRequest request;
-  request.set_topic(topic);
-  request.set_value(value);
-  for (int i = 0; i < settings.records; ++i) {
-    request.set_key(key_of(i));
-    if (!writer->Write(request)) usage("the sidecar ended the produce stream early");
+  auto stream = stub->ProduceStream(&context);
+  std::thread writer([&] {
+    for (int i = 0; i < settings.records;) {
+      whippet::v1::ProduceBatch batch;
+      for (const int end = std::min(settings.records, i + kRecordsPerBatch); i < end; ++i) {
+        auto* request = batch.add_records();
+        request->set_topic(topic);
+        request->set_value(value);
+        request->set_key(key_of(i));
+      }
+      if (!stream->Write(batch)) return;
+    }
+    stream->WritesDone();
+  });
+  int delivered = 0, failed = 0;
+  whippet::v1::ProduceStreamResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& result : response.results()) ++(result.has_position() ? delivered : failed);
   }
-  writer->WritesDone();
-  const auto status = writer->Finish();
+  writer.join();
+  const auto status = stream->Finish();
   const std::chrono::duration<double> elapsed = Clock::now() - start;
-  if (!status.ok() || response.delivered() != static_cast<uint64_t>(settings.records)) {
-    usage(fmt::format("produce stream: {} delivered, {} failed, status {}", response.delivered(),
-                      response.failed(), status.error_message()));
+  if (!status.ok() || delivered != settings.records) {
+    usage(fmt::format("produce stream: {} delivered, {} failed, status {}", delivered, failed,
+                      status.error_message()));
   }
   return settings.records / elapsed.count();
 }

@@ -1,7 +1,9 @@
 #include "producer_service.h"
 
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <thread>
 
 #include "record_messages.h"
 #include "status_mapping.h"
@@ -10,40 +12,86 @@
 namespace whippet::sidecar {
 namespace {
 
-// The results of one ProduceStream, filled in by delivery callbacks.
-class StreamResults {
+using Stream = grpc::ServerReaderWriter<v1::ProduceStreamResponse, v1::ProduceBatch>;
+
+// Results waiting for the client to read them, at most this many: past it
+// the server stops reading requests until the client catches up.
+constexpr std::size_t kMostUnwrittenResults = 10000;
+constexpr int kMostResultsPerMessage = 1000;
+
+// The results of one ProduceStream: delivery callbacks queue them, and a
+// thread of its own writes them to the client in batches.
+class ResultWriter {
  public:
-  explicit StreamResults(v1::ProduceStreamResponse* response) : response_(response) {}
-
-  // A slot for the next request's result.
-  v1::ProduceResult* add() {
-    std::lock_guard lock(mutex_);
-    ++outstanding_;
-    return response_->add_results();
+  explicit ResultWriter(Stream* stream) : stream_(stream), thread_([this] { run(); }) {}
+  ~ResultWriter() {
+    finish_reading();
+    thread_.join();
   }
 
-  void record(v1::ProduceResult* slot, const Result<RecordMetadata>& result) {
-    std::lock_guard lock(mutex_);
-    if (result) {
-      fill_position(result.value(), slot->mutable_position());
-      response_->set_delivered(response_->delivered() + 1);
-    } else {
-      fill_error(result.error(), slot->mutable_error());
-      response_->set_failed(response_->failed() + 1);
-    }
-    if (--outstanding_ == 0) done_.notify_all();
-  }
-
-  void wait() {
+  // Before each record is sent: waits while the client is behind.
+  void expect_one() {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return outstanding_ == 0; });
+    room_.wait(lock, [&] { return broken_ || queue_.size() < kMostUnwrittenResults; });
+    ++outstanding_;
+  }
+
+  void add(uint64_t index, const Result<RecordMetadata>& result) {
+    v1::ProduceResult message;
+    message.set_index(index);
+    if (result) {
+      fill_position(result.value(), message.mutable_position());
+    } else {
+      fill_error(result.error(), message.mutable_error());
+    }
+    std::lock_guard lock(mutex_);
+    --outstanding_;
+    if (!broken_) queue_.push_back(std::move(message));
+    changed_.notify_all();
+  }
+
+  void finish_reading() {
+    std::lock_guard lock(mutex_);
+    reading_done_ = true;
+    changed_.notify_all();
   }
 
  private:
+  void run() {
+    for (;;) {
+      v1::ProduceStreamResponse response;
+      {
+        std::unique_lock lock(mutex_);
+        // Every record gets its result even when the client is gone: the
+        // producer calls back exactly once per record, so this ends.
+        changed_.wait(lock, [&] {
+          return !queue_.empty() || (reading_done_ && outstanding_ == 0);
+        });
+        if (queue_.empty()) return;
+        while (!queue_.empty() && response.results_size() < kMostResultsPerMessage) {
+          *response.add_results() = std::move(queue_.front());
+          queue_.pop_front();
+        }
+        room_.notify_all();
+      }
+      if (!stream_->Write(response)) {
+        std::lock_guard lock(mutex_);
+        broken_ = true;
+        queue_.clear();
+        room_.notify_all();
+      }
+    }
+  }
+
+  Stream* stream_;
   std::mutex mutex_;
-  std::condition_variable done_;
-  v1::ProduceStreamResponse* response_;
+  std::condition_variable changed_;
+  std::condition_variable room_;
+  std::deque<v1::ProduceResult> queue_;
   std::size_t outstanding_ = 0;
+  bool reading_done_ = false;
+  bool broken_ = false;
+  std::thread thread_;
 };
 
 }  // namespace
@@ -62,27 +110,25 @@ grpc::Status ProducerServiceImpl::Produce(grpc::ServerContext*, const v1::Produc
   }
 }
 
-grpc::Status ProducerServiceImpl::ProduceStream(grpc::ServerContext*,
-                                                grpc::ServerReader<v1::ProduceRequest>* reader,
-                                                v1::ProduceStreamResponse* response) {
-  // RepeatedPtrField keeps element addresses stable as it grows, so each
-  // callback can fill its own slot.
-  StreamResults results(response);
-  v1::ProduceRequest request;
-  while (reader->Read(&request)) {
-    auto* slot = results.add();
-    try {
-      producer_->send(to_producer_record(request), [&results, slot](const auto& result) {
-        results.record(slot, result);
-      });
-    } catch (const Error& error) {
-      results.record(slot, Result<RecordMetadata>(error));
+grpc::Status ProducerServiceImpl::ProduceStream(grpc::ServerContext*, Stream* stream) {
+  ResultWriter results(stream);
+  v1::ProduceBatch batch;
+  uint64_t index = 0;
+  while (stream->Read(&batch)) {
+    for (const auto& request : batch.records()) {
+      results.expect_one();
+      try {
+        producer_->send(to_producer_record(request), [&results, index](const auto& result) {
+          results.add(index, result);
+        });
+      } catch (const Error& error) {
+        results.add(index, Result<RecordMetadata>(error));
+      }
+      ++index;
     }
   }
-  // Every record gets its outcome before the response goes out, even when
-  // the client has gone: the producer calls back exactly once per record.
-  results.wait();
-  return grpc::Status::OK;
+  results.finish_reading();
+  return grpc::Status::OK;  // ~ResultWriter waits until every result is written
 }
 
 }  // namespace whippet::sidecar

@@ -15,9 +15,9 @@ class ProducerServiceImpl final : public v1::ProducerService::Service {
 
   grpc::Status Produce(grpc::ServerContext* context, const v1::ProduceRequest* request,
                        v1::ProduceResult* response) override;
-  grpc::Status ProduceStream(grpc::ServerContext* context,
-                             grpc::ServerReader<v1::ProduceRequest>* reader,
-                             v1::ProduceStreamResponse* response) override;
+  grpc::Status ProduceStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::ProduceStreamResponse, v1::ProduceBatch>* stream) override;
 
  private:
   std::shared_ptr<Producer> producer_;

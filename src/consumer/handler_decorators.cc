@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/type_name.h"
+#include "consumer/handler_start.h"
 #include "whippet/retry.h"
 #include "whippet/trace_context.h"
 
@@ -99,7 +100,7 @@ Handler with_metrics(Handler handler, metrics::MetricsReporter reporter, std::st
   auto reporters = std::make_shared<TopicReporters>(std::move(reporter), std::move(group),
                                                     std::move(handler_name));
   return [handler = std::move(handler), reporters = std::move(reporters)](const Record& record) {
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = handler_start::take();
     try {
       handler(record);
     } catch (const RecordAbandoned&) {

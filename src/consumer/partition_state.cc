@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "consumer/handler_start.h"
 #include "kafka/record_conversion.h"
 
 namespace whippet::consumer {
@@ -23,6 +24,7 @@ bool PartitionState::begin(int64_t offset) {
   std::lock_guard lock(mutex_);
   if (!starting_allowed_) return false;
   running_.emplace(offset, now);
+  handler_start::set(now);
   return true;
 }
 

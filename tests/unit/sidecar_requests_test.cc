@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <thread>
+
 #include "sidecar_fixture.h"
 
 namespace whippet {
@@ -109,19 +113,25 @@ TEST_F(SidecarRequests, BadRecordsAreRefusedAndTheStreamGoesOn) {
 
   // In a stream, a bad record fails alone.
   grpc::ClientContext context;
+  auto stream = producer_->ProduceStream(&context);
+  v1::ProduceBatch first;
+  *first.add_records() = numbered(10);
+  *first.add_records() = no_topic;
+  v1::ProduceBatch second;
+  *second.add_records() = numbered(11);
+  ASSERT_TRUE(stream->Write(first));
+  ASSERT_TRUE(stream->Write(second));
+  stream->WritesDone();
+  std::map<uint64_t, v1::ProduceResult> results;
   v1::ProduceStreamResponse response;
-  auto writer = producer_->ProduceStream(&context, &response);
-  ASSERT_TRUE(writer->Write(numbered(10)));
-  ASSERT_TRUE(writer->Write(no_topic));
-  ASSERT_TRUE(writer->Write(numbered(11)));
-  writer->WritesDone();
-  ASSERT_TRUE(writer->Finish().ok());
-  ASSERT_EQ(response.results_size(), 3);
-  EXPECT_TRUE(response.results(0).has_position());
-  EXPECT_EQ(response.results(1).error().code(), v1::INVALID_ARGUMENT);
-  EXPECT_TRUE(response.results(2).has_position());
-  EXPECT_EQ(response.delivered(), 2u);
-  EXPECT_EQ(response.failed(), 1u);
+  while (stream->Read(&response)) {
+    for (const auto& answer : response.results()) results[answer.index()] = answer;
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].has_position());
+  EXPECT_EQ(results[1].error().code(), v1::INVALID_ARGUMENT);
+  EXPECT_TRUE(results[2].has_position());
 }
 
 TEST_F(SidecarRequests, GarbageBytesGetAnErrorStatusAndTheSidecarKeepsServing) {
@@ -134,17 +144,51 @@ TEST_F(SidecarRequests, GarbageBytesGetAnErrorStatusAndTheSidecarKeepsServing) {
   EXPECT_TRUE(produce(numbered(1), &result).ok());
 }
 
-TEST_F(SidecarRequests, AProduceStreamCutMidwayLosesNothingItDelivered) {
+TEST_F(SidecarRequests, AProduceStreamCutMidwayLeavesTheSidecarServing) {
   {
     grpc::ClientContext context;
-    v1::ProduceStreamResponse response;
-    auto writer = producer_->ProduceStream(&context, &response);
-    for (int i = 0; i < 200; ++i) ASSERT_TRUE(writer->Write(numbered(i)));
+    auto stream = producer_->ProduceStream(&context);
+    for (int i = 0; i < 200; ++i) {
+      v1::ProduceBatch batch;
+      *batch.add_records() = numbered(i);
+      ASSERT_TRUE(stream->Write(batch));
+    }
     context.TryCancel();
-    EXPECT_FALSE(writer->Finish().ok());
+    EXPECT_FALSE(stream->Finish().ok());
   }
   v1::ProduceResult result;
   ASSERT_TRUE(produce(numbered(1000), &result).ok());
+}
+
+TEST_F(SidecarRequests, AProduceStreamAnswersEveryRecordWithItsIndex) {
+  constexpr int kRecords = 30000;  // more results than one message or the back-pressure bound
+  grpc::ClientContext context;
+  auto stream = producer_->ProduceStream(&context);
+  std::thread writer([&] {
+    for (int i = 0; i < kRecords;) {
+      v1::ProduceBatch batch;
+      for (int end = std::min(kRecords, i + 700); i < end; ++i) {
+        auto* request = batch.add_records();
+        *request = numbered(i);
+        request->set_partition(i % kPartitions);
+      }
+      if (!stream->Write(batch)) return;
+    }
+    stream->WritesDone();
+  });
+  std::set<uint64_t> indexes;
+  v1::ProduceStreamResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& result : response.results()) {
+      ASSERT_TRUE(result.has_position()) << result.error().message();
+      EXPECT_EQ(result.position().partition(), static_cast<int32_t>(result.index() % kPartitions));
+      indexes.insert(result.index());
+    }
+  }
+  writer.join();
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(indexes.size(), static_cast<std::size_t>(kRecords));
+  EXPECT_EQ(*indexes.rbegin(), static_cast<uint64_t>(kRecords - 1));
 }
 
 TEST_F(SidecarRequests, AdminRequestsAreValidated) {
