@@ -67,45 +67,60 @@ grpc::Status ConsumerServiceImpl::Consume(grpc::ServerContext* context, Stream* 
 
 std::shared_ptr<ActiveSubscription> ConsumerServiceImpl::open(
     grpc::ServerContext* context, const v1::Subscription& subscription, Stream* stream) {
-  auto options = to_subscription_options(subscription, options_.defaults);
-  options_.admin->require_topics(options.consumer.topics);
-
   auto active = std::make_shared<ActiveSubscription>();
+  active->options = to_subscription_options(subscription, options_.defaults);
+  options_.admin->require_topics(active->options.consumer.topics);
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return nullptr;
+    if (active_.size() >= options_.max_subscriptions) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "this sidecar already serves " + std::to_string(active_.size()) +
+                      " subscriptions, its limit: subscribe to another sidecar");
+    }
     active->id = "subscription-" + std::to_string(++last_id_);
-    active->context = context;
-    active_.emplace(active->id, active);
   }
-  active->options = std::move(options);
+  // Built completely before it is registered: Snapshot and shutdown see only
+  // whole subscriptions.
   auto* raw = active.get();
+  active->context = context;
   active->session = std::make_unique<SubscriptionSession>(
       SessionSettings{active->options.max_in_flight, active->options.ack_deadline},
       [raw](v1::Delivery delivery) { raw->writer->send(std::move(delivery)); });
-  active->writer = std::make_unique<DeliveryWriter>(
+  active->writer = std::make_unique<DeliveryWriter>(DeliveryWriterCallbacks{
       [stream](const v1::ConsumeResponse& message) { return stream->Write(message); },
-      [raw] { raw->session->abandon(); });
-
-  v1::ConsumeResponse subscribed;
+      [raw] { raw->session->abandon(); },
+      [raw](const std::vector<uint64_t>& ids) { raw->session->written(ids); },
+      [context] { context->TryCancel(); }});
+  try {
+    active->consumer = std::make_unique<Consumer>(
+        active->options.consumer, [raw](const Record& record) { raw->session->handle(record); });
+  } catch (...) {
+    close(active);
+    throw;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) active_.emplace(active->id, active);
+  }
+  if (!active_contains(active->id)) {
+    close(active);
+    return nullptr;
+  }
+  v1::ConsumeResponse subscribed;  // deliveries queued meanwhile follow it
   subscribed.mutable_subscribed()->set_subscription_id(active->id);
   for (const auto& topic : active->options.topics_read) {
     subscribed.mutable_subscribed()->add_topics(topic);
   }
   active->writer->send_first(std::move(subscribed));
-  try {
-    auto consumer = std::make_unique<Consumer>(
-        active->options.consumer, [raw](const Record& record) { raw->session->handle(record); });
-    std::lock_guard lock(mutex_);
-    active->consumer = std::move(consumer);
-  } catch (...) {
-    close(active);
-    throw;
-  }
   spdlog::info("{}: group {} reads {} (at most {} in flight, ack deadline {} ms)", active->id,
                active->options.consumer.group_id, fmt::join(active->options.topics_read, ", "),
                active->options.max_in_flight, active->options.ack_deadline.count());
   return active;
+}
+
+bool ConsumerServiceImpl::active_contains(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  return active_.contains(id);
 }
 
 grpc::Status ConsumerServiceImpl::serve(ActiveSubscription& active, Stream* stream) {

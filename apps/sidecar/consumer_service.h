@@ -24,6 +24,8 @@ struct ConsumerServiceOptions {
   std::shared_ptr<SharedAdmin> admin;
   // Gauges of the consumers the sidecar runs are read from their snapshots.
   std::shared_ptr<metrics::PrometheusSink> sink;
+  // Consume streams served at once; more are refused with INVALID_ARGUMENT.
+  std::size_t max_subscriptions = 256;
 };
 
 class ConsumerServiceImpl final : public v1::ConsumerService::Service {
@@ -52,6 +54,7 @@ class ConsumerServiceImpl final : public v1::ConsumerService::Service {
   grpc::Status serve(ActiveSubscription& active,
                      grpc::ServerReaderWriter<v1::ConsumeResponse, v1::ConsumeRequest>* stream);
   void close(const std::shared_ptr<ActiveSubscription>& active);
+  bool active_contains(const std::string& id) const;
 
   ConsumerServiceOptions options_;
   uint64_t snapshot_source_ = 0;

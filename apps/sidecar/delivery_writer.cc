@@ -1,5 +1,7 @@
 #include "delivery_writer.h"
 
+#include <chrono>
+
 namespace whippet::sidecar {
 namespace {
 
@@ -7,11 +9,13 @@ namespace {
 // (4 MiB by default in gRPC) is never reached by batching alone.
 constexpr std::size_t kMostDeliveriesPerMessage = 500;
 constexpr std::size_t kMostBytesPerMessage = 1 << 20;
+// How long stop() lets a write in progress finish before ending the stream.
+constexpr auto kWriteGrace = std::chrono::seconds(5);
 
 }  // namespace
 
-DeliveryWriter::DeliveryWriter(Write write, std::function<void()> on_broken)
-    : write_(std::move(write)), on_broken_(std::move(on_broken)), thread_([this] { run(); }) {}
+DeliveryWriter::DeliveryWriter(DeliveryWriterCallbacks callbacks)
+    : callbacks_(std::move(callbacks)), thread_([this] { run(); }) {}
 
 DeliveryWriter::~DeliveryWriter() { stop(); }
 
@@ -29,46 +33,61 @@ void DeliveryWriter::send(v1::Delivery delivery) {
 }
 
 void DeliveryWriter::stop() {
+  if (!thread_.joinable()) return;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     stopping_ = true;
     queue_.clear();
     wake_.notify_one();
+    if (!finished_changed_.wait_for(lock, kWriteGrace, [&] { return finished_; })) {
+      lock.unlock();
+      callbacks_.cancel_stream();  // the client stopped reading: end its Write
+    }
   }
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  thread_.join();
 }
 
 void DeliveryWriter::run() {
+  std::vector<uint64_t> written;
   for (;;) {
     v1::ConsumeResponse message;
+    written.clear();
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || first_ || !queue_.empty(); });
-      if (stopping_) return;
+      wake_.wait(lock, [&] { return stopping_ || first_ || (opened_ && !queue_.empty()); });
+      if (stopping_) break;
       if (first_) {
         message = std::move(*first_);
         first_.reset();
+        opened_ = true;
       } else {
         auto* deliveries = message.mutable_deliveries();
         std::size_t bytes = 0;
-        while (!queue_.empty() && deliveries->deliveries_size() < int(kMostDeliveriesPerMessage) &&
-               (bytes == 0 || bytes + queue_.front().ByteSizeLong() <= kMostBytesPerMessage)) {
-          bytes += queue_.front().ByteSizeLong();
+        while (!queue_.empty() &&
+               deliveries->deliveries_size() < static_cast<int>(kMostDeliveriesPerMessage)) {
+          const auto size = queue_.front().ByteSizeLong();
+          if (bytes != 0 && bytes + size > kMostBytesPerMessage) break;
+          bytes += size;
+          written.push_back(queue_.front().delivery_id());
           *deliveries->add_deliveries() = std::move(queue_.front());
           queue_.pop_front();
         }
       }
     }
-    if (!write_(message)) {
+    if (!callbacks_.write(message)) {
       {
         std::lock_guard lock(mutex_);
         stopping_ = true;
         queue_.clear();
       }
-      on_broken_();
-      return;
+      callbacks_.on_broken();
+      break;
     }
+    if (!written.empty()) callbacks_.on_written(written);
   }
+  std::lock_guard lock(mutex_);
+  finished_ = true;
+  finished_changed_.notify_all();
 }
 
 }  // namespace whippet::sidecar

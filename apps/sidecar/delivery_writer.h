@@ -7,43 +7,56 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "whippet/v1/sidecar.pb.h"
 
 namespace whippet::sidecar {
 
+struct DeliveryWriterCallbacks {
+  // Sends one message; false once the stream is broken.
+  std::function<bool(const v1::ConsumeResponse&)> write;
+  // Called once, on the writer thread, when a write failed.
+  std::function<void()> on_broken;
+  // The delivery ids a successful write carried: their ack deadlines start.
+  std::function<void(const std::vector<uint64_t>&)> on_written;
+  // Ends the stream, so that a Write the client never reads returns.
+  std::function<void()> cancel_stream;
+};
+
 class DeliveryWriter {
  public:
-  // `write` sends one message and returns false once the stream is broken;
-  // `on_broken` is then called once, on the writer thread.
-  using Write = std::function<bool(const v1::ConsumeResponse&)>;
-  DeliveryWriter(Write write, std::function<void()> on_broken);
+  explicit DeliveryWriter(DeliveryWriterCallbacks callbacks);
   ~DeliveryWriter();
   DeliveryWriter(const DeliveryWriter&) = delete;
   DeliveryWriter& operator=(const DeliveryWriter&) = delete;
 
-  // Sent before any delivery.
+  // The first message; deliveries queued before it wait for it.
   void send_first(v1::ConsumeResponse message);
   void send(v1::Delivery delivery);
   // Stops the thread; what is still queued is dropped (its records stay
-  // uncommitted). Idempotent.
+  // uncommitted). A write blocked on a client that does not read is ended
+  // by cancelling the stream after a grace period. Idempotent.
   void stop();
 
  private:
   void run();
 
-  Write write_;
-  std::function<void()> on_broken_;
+  DeliveryWriterCallbacks callbacks_;
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable finished_changed_;
   std::optional<v1::ConsumeResponse> first_;
+  bool opened_ = false;  // the first message went out
   std::deque<v1::Delivery> queue_;
   bool stopping_ = false;
+  bool finished_ = false;
   std::thread thread_;
 };
 

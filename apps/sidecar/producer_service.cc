@@ -123,6 +123,9 @@ grpc::Status ProducerServiceImpl::ProduceStream(grpc::ServerContext*, Stream* st
         });
       } catch (const Error& error) {
         results.add(index, Result<RecordMetadata>(error));
+      } catch (const std::exception& error) {
+        // E.g. bad_alloc: the record still gets its one result.
+        results.add(index, Result<RecordMetadata>(Error(ErrorCode::kKafka, error.what())));
       }
       ++index;
     }

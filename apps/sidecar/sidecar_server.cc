@@ -50,7 +50,7 @@ struct SidecarServer::Impl {
     producer_service = std::make_unique<ProducerServiceImpl>(producer);
     consumer_service = std::make_unique<ConsumerServiceImpl>(ConsumerServiceOptions{
         SubscriptionDefaults{config.consumer, options.max_in_flight, options.ack_deadline}, admin,
-        sink});
+        sink, options.max_subscriptions});
     admin_service = std::make_unique<AdminServiceImpl>(admin);
     start_grpc();
     if (options.metrics_http) {
@@ -114,6 +114,10 @@ int SidecarServer::port() const { return impl_->port; }
 
 std::string SidecarServer::metrics_url() const {
   return impl_->metrics_server ? impl_->metrics_server->url() : std::string();
+}
+
+int SidecarServer::metrics_port() const {
+  return impl_->metrics_server ? impl_->metrics_server->port() : 0;
 }
 
 void SidecarServer::shutdown() { impl_->shutdown(); }

@@ -25,6 +25,8 @@ struct SidecarOptions {
   // Subscription defaults for what a Subscription leaves at 0.
   std::size_t max_in_flight = 256;
   std::chrono::milliseconds ack_deadline{30000};
+  // Consume streams served at once; more are refused.
+  std::size_t max_subscriptions = 256;
   // On shutdown, how long clients get to answer the records they hold.
   std::chrono::milliseconds drain_timeout{10000};
   // gRPC messages larger than this are refused with RESOURCE_EXHAUSTED before
@@ -45,8 +47,9 @@ class SidecarServer {
   SidecarServer& operator=(const SidecarServer&) = delete;
 
   int port() const;
-  // Empty without a metrics endpoint.
+  // Empty (and 0) without a metrics endpoint.
   std::string metrics_url() const;
+  int metrics_port() const;
 
   // Graceful: health turns NOT_SERVING, new subscriptions are refused, the
   // clients get drain_timeout to answer what they hold, streams end,

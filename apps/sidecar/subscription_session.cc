@@ -7,6 +7,8 @@ namespace whippet::sidecar {
 namespace {
 
 constexpr const char* kDefaultErrorType = "SidecarClientError";
+constexpr std::size_t kLongestErrorType = 200;
+constexpr std::size_t kLongestErrorMessage = 4000;
 
 std::string position_of(const Record& record) {
   return record.topic + "-" + std::to_string(record.partition) + "@" +
@@ -41,42 +43,82 @@ void SubscriptionSession::handle(const Record& record) {
     counters_.abandoned.fetch_add(1, std::memory_order_relaxed);
     throw_abandoned(record);
   }
-  v1::Delivery delivery;
-  delivery.set_delivery_id(id);
-  fill_consumed_record(record, delivery.mutable_record());
-  push_(std::move(delivery));
+  try {
+    v1::Delivery delivery;
+    delivery.set_delivery_id(id);
+    fill_consumed_record(record, delivery.mutable_record());
+    push_(std::move(delivery));
+  } catch (...) {
+    leave(id);  // `waiting` lives on this stack frame: never leave it registered
+    throw;
+  }
   counters_.delivered.fetch_add(1, std::memory_order_relaxed);
 
+  bool abandoned = false;
+  const auto outcome = wait_for_outcome(id, waiting, abandoned);
+  if (!outcome) {
+    if (abandoned) {
+      counters_.abandoned.fetch_add(1, std::memory_order_relaxed);
+      throw_abandoned(record);
+    }
+    counters_.deadline_missed.fetch_add(1, std::memory_order_relaxed);
+    throw ReportedFailure("AckDeadlineExceeded",
+                          "no outcome for " + position_of(record) + " within " +
+                              std::to_string(settings_.ack_deadline.count()) +
+                              " ms of its delivery",
+                          /*retriable=*/true);
+  }
+  // Client text goes into dead-letter headers and metric labels: bounded.
+  auto type = outcome->error_type().empty() ? std::string(kDefaultErrorType)
+                                            : outcome->error_type().substr(0, kLongestErrorType);
+  auto message = outcome->error_message().substr(0, kLongestErrorMessage);
+  switch (outcome->kind()) {
+    case v1::FAILED:
+      throw ReportedFailure(std::move(type), message, /*retriable=*/true);
+    case v1::NON_RETRIABLE:
+      throw ReportedFailure(std::move(type), message, /*retriable=*/false);
+    default:
+      return;  // ACK and SKIP
+  }
+}
+
+std::optional<v1::Outcome> SubscriptionSession::wait_for_outcome(uint64_t id, Waiting& waiting,
+                                                                 bool& abandoned) {
   std::unique_lock lock(mutex_);
-  const auto deadline = std::chrono::steady_clock::now() + settings_.ack_deadline;
-  waiting.answered.wait_until(lock, deadline,
-                              [&] { return waiting.outcome.has_value() || abandoned_; });
+  while (!waiting.outcome && !abandoned_) {
+    if (!waiting.written_at) {
+      waiting.answered.wait(lock);  // queued behind a client slow to read
+      continue;
+    }
+    const auto deadline = *waiting.written_at + settings_.ack_deadline;
+    if (waiting.answered.wait_until(lock, deadline) == std::cv_status::timeout &&
+        !waiting.outcome && !abandoned_) {
+      break;
+    }
+  }
+  abandoned = !waiting.outcome && abandoned_;
+  auto outcome = std::move(waiting.outcome);
   waiting_.erase(id);
   slot_free_.notify_one();
   if (waiting_.empty()) drained_.notify_all();
-  if (!waiting.outcome) {
-    const bool abandoned = abandoned_;
-    lock.unlock();
-    if (!abandoned) {
-      counters_.deadline_missed.fetch_add(1, std::memory_order_relaxed);
-      throw ReportedFailure("AckDeadlineExceeded",
-                            "no outcome for " + position_of(record) + " within " +
-                                std::to_string(settings_.ack_deadline.count()) + " ms",
-                            /*retriable=*/true);
-    }
-    counters_.abandoned.fetch_add(1, std::memory_order_relaxed);
-    throw_abandoned(record);
-  }
-  const auto outcome = std::move(*waiting.outcome);
-  lock.unlock();
-  const auto& type = outcome.error_type().empty() ? kDefaultErrorType : outcome.error_type();
-  switch (outcome.kind()) {
-    case v1::FAILED:
-      throw ReportedFailure(type, outcome.error_message(), /*retriable=*/true);
-    case v1::NON_RETRIABLE:
-      throw ReportedFailure(type, outcome.error_message(), /*retriable=*/false);
-    default:
-      return;  // ACK and SKIP
+  return outcome;
+}
+
+void SubscriptionSession::leave(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  waiting_.erase(id);
+  slot_free_.notify_one();
+  if (waiting_.empty()) drained_.notify_all();
+}
+
+void SubscriptionSession::written(const std::vector<uint64_t>& delivery_ids) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  for (auto id : delivery_ids) {
+    const auto found = waiting_.find(id);
+    if (found == waiting_.end()) continue;
+    found->second->written_at = now;
+    found->second->answered.notify_one();
   }
 }
 

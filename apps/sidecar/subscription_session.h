@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <grpcpp/support/status.h>
 #include <nlohmann/json.hpp>
@@ -43,6 +44,10 @@ class SubscriptionSession {
   // RecordAbandoned once the session ends.
   void handle(const Record& record);
 
+  // The writer sent these deliveries: their ack deadlines start now, so a
+  // client slow to read is not charged for the time they sat in the queue.
+  void written(const std::vector<uint64_t>& delivery_ids);
+
   // Applies the client's answers. An id never issued is INVALID_ARGUMENT; an
   // answer to a record no longer waiting (answered before, or past its
   // deadline) is counted and ignored.
@@ -61,9 +66,14 @@ class SubscriptionSession {
   struct Waiting {
     std::condition_variable answered;
     std::optional<v1::Outcome> outcome;
+    std::optional<std::chrono::steady_clock::time_point> written_at;
   };
 
   uint64_t enter(Waiting& waiting);
+  // Waits for the outcome, the deadline after the write, or the end; then
+  // forgets the delivery. Returns the outcome, if one came.
+  std::optional<v1::Outcome> wait_for_outcome(uint64_t id, Waiting& waiting, bool& abandoned);
+  void leave(uint64_t id);
   [[noreturn]] void throw_abandoned(const Record& record) const;
 
   const SessionSettings settings_;

@@ -22,6 +22,7 @@ struct SidecarCommandOptions {
   int ack_deadline_ms = 30000;
   int drain_timeout_ms = 10000;
   std::size_t max_message_bytes = 0;
+  std::size_t max_subscriptions = 256;
 };
 
 void run_sidecar(const SidecarCommandOptions& options, CliState& state) {
@@ -38,6 +39,7 @@ void run_sidecar(const SidecarCommandOptions& options, CliState& state) {
   sidecar_options.ack_deadline = std::chrono::milliseconds(options.ack_deadline_ms);
   sidecar_options.drain_timeout = std::chrono::milliseconds(options.drain_timeout_ms);
   sidecar_options.max_message_bytes = options.max_message_bytes;
+  sidecar_options.max_subscriptions = options.max_subscriptions;
   if (options.metrics_port) {
     sidecar_options.metrics_http =
         metrics::MetricsHttpServerOptions{options.metrics_host, *options.metrics_port};
@@ -89,6 +91,10 @@ void add_sidecar_command(CLI::App& app, CliState& state) {
       ->capture_default_str();
   command->add_option("--max-message-bytes", options->max_message_bytes,
                       "Largest gRPC request accepted (0: the producer's max_record_bytes + 1 MiB)")
+      ->capture_default_str();
+  command->add_option("--max-subscriptions", options->max_subscriptions,
+                      "Consume streams served at once; more are refused")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   command->footer(with_global_options(
       "Examples:\n"

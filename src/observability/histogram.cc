@@ -33,10 +33,10 @@ void DurationHistogram::observe(std::chrono::nanoseconds duration) noexcept {
   // Prometheus buckets are "less than or equal": the first bound >= value.
   const auto index = static_cast<std::size_t>(
       std::lower_bound(bounds.begin(), bounds.end(), nanoseconds) - bounds.begin());
-  auto& stripe = stripes_[this_thread_stripe()];
-  stripe.buckets[index].fetch_add(1, std::memory_order_relaxed);
-  stripe.sum_nanoseconds.fetch_add(static_cast<std::uint64_t>(nanoseconds),
-                                   std::memory_order_relaxed);
+  const auto& lease = this_thread_stripe_lease();
+  auto& stripe = stripes_[lease.index];
+  add_to_stripe(stripe.buckets[index], 1, lease);
+  add_to_stripe(stripe.sum_nanoseconds, static_cast<std::uint64_t>(nanoseconds), lease);
 }
 
 HistogramSnapshot DurationHistogram::snapshot() const {

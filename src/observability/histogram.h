@@ -50,7 +50,7 @@ class DurationHistogram {
     // Per-bucket (not cumulative) counts; the last one is +Inf.
     std::array<std::atomic<std::uint64_t>, kDurationBucketSeconds.size() + 1> buckets{};
   };
-  std::array<Stripe, kStripeCount> stripes_{};
+  std::array<Stripe, kStripeSlots> stripes_{};
 };
 
 }  // namespace whippet::observability

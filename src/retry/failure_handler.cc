@@ -16,6 +16,7 @@ namespace {
 constexpr std::chrono::milliseconds kFirstResendDelay{100};
 constexpr std::chrono::milliseconds kLongestResendDelay{5000};
 constexpr std::size_t kLongestErrorMessage = 2000;
+constexpr std::size_t kLongestErrorType = 200;
 
 // The outcomes of one publish round, filled in by delivery callbacks.
 struct Deliveries {
@@ -24,6 +25,14 @@ struct Deliveries {
   std::vector<std::size_t> failed;  // indexes into the copies
   std::string last_error;
 };
+
+// What a copy's headers say about the failure, bounded: a huge exception
+// text must not make the copy itself too large to store.
+FailureDescription shortened(FailureDescription failure) {
+  if (failure.message.size() > kLongestErrorMessage) failure.message.resize(kLongestErrorMessage);
+  if (failure.type.size() > kLongestErrorType) failure.type.resize(kLongestErrorType);
+  return failure;
+}
 
 std::string position_of(std::span<const Record> records) {
   const auto& first = records.front();
@@ -141,7 +150,9 @@ FailureHandler::Outcome FailureHandler::send_to_next_step(consumer::PartitionSta
   CopyTarget target{RetryTopicNamer::retry_topic(origin.topic, options_.group, origin.step + 1),
                     attempt, policy.steps[static_cast<std::size_t>(origin.step)]};
   std::vector<ProducerRecord> copies;
-  for (const auto& record : records) copies.push_back(make_failure_copy(record, target, failure));
+  for (const auto& record : records) {
+    copies.push_back(make_failure_copy(record, target, shortened(failure)));
+  }
   const auto outcome = publish(partition, std::move(copies));
   if (outcome == Outcome::kDone) {
     options_.metrics.report(metrics::RetryScheduled{labels(origin.topic), attempt});
@@ -159,11 +170,10 @@ FailureHandler::Outcome FailureHandler::dead_letter(consumer::PartitionState& pa
   const auto origin = topology_.origin_of(records.front().topic);
   const auto topic = RetryTopicNamer::dead_letter_topic(origin.topic, options_.group);
   ensure_topic(topic, origin.topic);
-  auto shortened = failure;
-  if (shortened.message.size() > kLongestErrorMessage) shortened.message.resize(kLongestErrorMessage);
   std::vector<ProducerRecord> copies;
   for (const auto& record : records) {
-    copies.push_back(make_failure_copy(record, {topic, attempts, std::nullopt}, shortened));
+    copies.push_back(
+        make_failure_copy(record, {topic, attempts, std::nullopt}, shortened(failure)));
   }
   const auto outcome = publish(partition, std::move(copies));
   if (outcome == Outcome::kDone) {

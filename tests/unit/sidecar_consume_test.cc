@@ -2,6 +2,7 @@
 // commits of the answered prefix, redelivery after a client goes away.
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <nlohmann/json.hpp>
 #include <map>
@@ -111,6 +112,20 @@ TEST_F(SidecarConsume, AMissedDeadlineCountsAsAFailureForTheRetryPolicy) {
   EXPECT_EQ(outcomes["deadline_missed"], 1);
   EXPECT_EQ(outcomes["delivered"], 2);
   EXPECT_EQ(json["subscriptions"][0]["consumer"]["group"], "deadline");
+
+  // The SDK's metrics for the consumer the sidecar runs, the missed deadline
+  // under the error type the sidecar gives it.
+  httplib::Client metrics("127.0.0.1", sidecar_->metrics_port());
+  const auto scraped = metrics.Get("/metrics");
+  ASSERT_TRUE(scraped) << httplib::to_string(scraped.error());
+  EXPECT_NE(scraped->body.find("whippet_records_failed_total{topic=\"" + topic_ +
+                               "\",group=\"deadline\",handler=\"deadline\","
+                               "error_type=\"AckDeadlineExceeded\"} 1"),
+            std::string::npos)
+      << scraped->body;
+  EXPECT_NE(scraped->body.find("whippet_consumer_in_flight_records{topic=\"" + topic_ +
+                               "\",group=\"deadline\""),
+            std::string::npos);
 }
 
 TEST_F(SidecarConsume, NonRetriableGoesStraightToTheDeadLetterTopicWithTheClientsErrorType) {

@@ -131,8 +131,9 @@ class SidecarFixture : public EmbeddedConsumerFixture {
     start_sidecar();
   }
 
-  void start_sidecar() {
+  void start_sidecar(std::size_t max_subscriptions = 256) {
     sidecar::SidecarOptions options;
+    options.max_subscriptions = max_subscriptions;
     options.listen_address = "127.0.0.1:0";
     options.config.cluster = cluster_options_;
     options.config.consumer = this->options("unused");

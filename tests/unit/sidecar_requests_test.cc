@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "sidecar_fixture.h"
+#include "support/inbox.h"
 
 namespace whippet {
 namespace {
@@ -85,6 +86,46 @@ TEST_F(SidecarRequests, BadSubscriptionsAreRefusedWithTheFieldNamed) {
     EXPECT_NE(status.error_message().find(test.mentions), std::string::npos)
         << test.name << ": " << status_text(status);
   }
+}
+
+TEST_F(SidecarRequests, SubscriptionsBeyondTheLimitAreRefused) {
+  sidecar_.reset();
+  start_sidecar(/*max_subscriptions=*/1);
+  auto first = open_stream();
+  ASSERT_TRUE(first->subscribe(subscription("limited")));
+  auto second = open_stream();
+  EXPECT_FALSE(second->subscribe(subscription("limited")));
+  const auto status = second->finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status_text(status);
+  EXPECT_NE(status.error_message().find("limit"), std::string::npos) << status_text(status);
+}
+
+TEST_F(SidecarRequests, HugeErrorTextsAreCutToSizeOnTheDeadLetterCopy) {
+  produce_numbered_records(1);
+  auto stream = open_stream();
+  auto subscription = this->subscription("loud");
+  subscription.mutable_retry()->mutable_default_policy()->mutable_retry_topics()
+      ->add_backoffs_ms(10);
+  ASSERT_TRUE(stream->subscribe(subscription));
+  const auto deliveries = stream->read(1);
+  ASSERT_EQ(deliveries.size(), 1u);
+  v1::ConsumeRequest request;
+  auto* outcome = request.mutable_outcomes()->add_outcomes();
+  outcome->set_delivery_id(deliveries[0].delivery_id());
+  outcome->set_kind(v1::NON_RETRIABLE);
+  outcome->set_error_message(std::string(1'500'000, 'm'));  // over the record limit alone
+  outcome->set_error_type(std::string(100'000, 't'));
+  ASSERT_TRUE(stream->send(request));
+
+  testing::Inbox dead;
+  auto options = this->options("loud-reader");
+  options.topics = {RetryTopicNamer::dead_letter_topic(topic_, "loud")};
+  Consumer reader(options, [&](const Record& record) { dead.add(record); });
+  const auto copies = dead.wait_for(1, std::chrono::seconds(30));
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0].value, "0");
+  EXPECT_LE(last_header(copies[0].headers, retry_headers::kErrorMessage)->size(), 4000u);
+  EXPECT_LE(last_header(copies[0].headers, retry_headers::kErrorType)->size(), 200u);
 }
 
 TEST_F(SidecarRequests, BadRecordsAreRefusedAndTheStreamGoesOn) {

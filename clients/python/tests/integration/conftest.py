@@ -22,6 +22,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))  # waiting.py
 
 from sidecar_process import BROKERS, CLI, Sidecar  # noqa: E402
 
@@ -46,26 +47,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def sidecar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sidecar]:
-    """One sidecar shared by the tests that do not kill it."""
-    process = Sidecar(tmp_path_factory.mktemp("sidecar"), "shared")
+def _running(process: Sidecar) -> Iterator[Sidecar]:
     process.start()
     try:
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def sidecar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sidecar]:
+    """One sidecar shared by the tests that do not kill it."""
+    yield from _running(Sidecar(tmp_path_factory.mktemp("sidecar"), "shared"))
 
 
 @pytest.fixture
 def own_sidecar(tmp_path: Path) -> Iterator[Sidecar]:
     """A sidecar of the test's own, which it may kill and restart."""
-    process = Sidecar(tmp_path, "own")
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+    yield from _running(Sidecar(tmp_path, "own"))
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+import waiting
+
 import pytest
 
 from whippet_client import Admin, Producer, ProducerRecord, TopicSpec, wait_until_ready
@@ -146,11 +148,4 @@ def produce_all(producer: Producer, records: list[ProducerRecord], timeout_s: fl
 
 
 def wait_for(predicate: Callable[[], object], timeout_s: float, what: str, interval_s: float = 0.1) -> object:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(interval_s)
+    return waiting.wait_for(predicate, timeout_s, what, interval_s)

@@ -7,6 +7,7 @@ from typing import Callable, Iterator
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # waiting.py
 
 from fake_sidecar import FakeSidecar  # noqa: E402
 

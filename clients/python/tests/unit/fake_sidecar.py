@@ -17,21 +17,15 @@ from typing import Any, Callable, Optional
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+import waiting
 from whippet_client.pb import records_pb2, sidecar_pb2, sidecar_pb2_grpc
 
 WAIT_S = 10.0  # the longest any helper waits
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float = WAIT_S, what: str = "condition") -> Any:
-    """Polls ``predicate`` until it returns something truthy; fails the test after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.005)
+    """waiting.wait_for with this module's default bound."""
+    return waiting.wait_for(predicate, timeout_s, what)
 
 
 def consumed(
