@@ -3,6 +3,8 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include "delivery_writer.h"
 #include "status_mapping.h"
 #include "subscription_session.h"
@@ -20,6 +22,9 @@ struct ActiveSubscription {
   std::unique_ptr<SubscriptionSession> session;
   std::unique_ptr<DeliveryWriter> writer;
   std::unique_ptr<Consumer> consumer;
+  // The consumer, for the writer thread's health checks; the writer stops
+  // before the consumer is closed.
+  std::atomic<const Consumer*> running{nullptr};
 };
 
 ConsumerServiceImpl::ConsumerServiceImpl(ConsumerServiceOptions options)
@@ -90,10 +95,19 @@ std::shared_ptr<ActiveSubscription> ConsumerServiceImpl::open(
       [stream](const v1::ConsumeResponse& message) { return stream->Write(message); },
       [raw] { raw->session->abandon(); },
       [raw](const std::vector<uint64_t>& ids) { raw->session->written(ids); },
-      [context] { context->TryCancel(); }});
+      [context] { context->TryCancel(); },
+      [raw] {
+        const auto* consumer = raw->running.load();
+        if (consumer == nullptr || !consumer->failed()) return true;
+        spdlog::error("{}: the consumer stopped ({}); ending the stream so the client "
+                      "subscribes again",
+                      raw->id, consumer->error());
+        return false;
+      }});
   try {
     active->consumer = std::make_unique<Consumer>(
         active->options.consumer, [raw](const Record& record) { raw->session->handle(record); });
+    active->running.store(active->consumer.get());
   } catch (...) {
     close(active);
     throw;

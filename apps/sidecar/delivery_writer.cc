@@ -11,6 +11,7 @@ constexpr std::size_t kMostDeliveriesPerMessage = 500;
 constexpr std::size_t kMostBytesPerMessage = 1 << 20;
 // How long stop() lets a write in progress finish before ending the stream.
 constexpr auto kWriteGrace = std::chrono::seconds(5);
+constexpr auto kHealthInterval = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -54,7 +55,17 @@ void DeliveryWriter::run() {
     written.clear();
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || first_ || (opened_ && !queue_.empty()); });
+      const auto ready = [&] { return stopping_ || first_ || (opened_ && !queue_.empty()); };
+      while (!wake_.wait_for(lock, kHealthInterval, ready)) {
+        if (callbacks_.healthy && !callbacks_.healthy()) {
+          stopping_ = true;
+          lock.unlock();
+          callbacks_.on_broken();
+          callbacks_.cancel_stream();
+          lock.lock();
+          break;
+        }
+      }
       if (stopping_) break;
       if (first_) {
         message = std::move(*first_);

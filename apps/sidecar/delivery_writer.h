@@ -28,6 +28,10 @@ struct DeliveryWriterCallbacks {
   std::function<void(const std::vector<uint64_t>&)> on_written;
   // Ends the stream, so that a Write the client never reads returns.
   std::function<void()> cancel_stream;
+  // Asked about once a second while the stream is idle; false (e.g. the SDK
+  // consumer stopped on a fatal error) ends the stream, so that the client
+  // learns of it and subscribes again instead of waiting forever. Optional.
+  std::function<bool()> healthy;
 };
 
 class DeliveryWriter {
