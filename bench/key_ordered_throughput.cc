@@ -23,6 +23,8 @@
 #include <vector>
 
 #include <fmt/core.h>
+
+#include "bench_options.h"
 #include <spdlog/spdlog.h>
 
 #include "whippet/admin.h"
@@ -43,27 +45,16 @@ struct Settings {
 
 Settings parse(int argc, char** argv) {
   Settings settings;
-  if (const char* brokers = std::getenv("WHIPPET_BROKERS")) settings.brokers = brokers;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string name = argv[i];
-    if (name == "--help" || name == "-h" || i + 1 >= argc) {
-      std::printf(
-          "usage: key_ordered_throughput [--brokers HOST:PORT] [--sleep-ms 10] "
-          "[--ordered-records 300] [--seconds 4]\n"
-          "Key-ordered (parallelism 64 / 1,000 keys and 256 / 10,000 keys) against\n"
-          "partition-ordered consumption of one partition with a sleeping handler.\n");
-      std::exit(name == "--help" || name == "-h" ? 0 : 2);
-    }
-    const std::string value = argv[i + 1];
-    if (name == "--brokers") settings.brokers = value;
-    else if (name == "--sleep-ms") settings.sleep_ms = std::stoi(value);
-    else if (name == "--ordered-records") settings.ordered_records = std::stoi(value);
-    else if (name == "--seconds") settings.seconds = std::stod(value);
-    else {
-      std::fprintf(stderr, "unknown option %s (see --help)\n", name.c_str());
-      std::exit(2);
-    }
-  }
+  whippet::bench::BenchOptions(
+      "usage: key_ordered_throughput [--brokers HOST:PORT] [--sleep-ms 10] "
+      "[--ordered-records 300] [--seconds 4]\n"
+      "Key-ordered (parallelism 64 / 1,000 keys and 256 / 10,000 keys) against\n"
+      "partition-ordered consumption of one partition with a sleeping handler.",
+      settings.brokers)
+      .add("--sleep-ms", settings.sleep_ms)
+      .add("--ordered-records", settings.ordered_records)
+      .add("--seconds", settings.seconds)
+      .parse(argc, argv);
   return settings;
 }
 

@@ -25,6 +25,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench_options.h"
 #include "whippet/admin.h"
 #include "whippet/consumer.h"
 #include "whippet/embedded_cluster.h"
@@ -44,18 +45,13 @@ struct Settings {
 
 Settings parse(int argc, char** argv) {
   Settings settings;
-  if (const char* brokers = std::getenv("WHIPPET_BROKERS")) settings.brokers = brokers;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string name = argv[i];
-    const std::string value = argv[i + 1];
-    if (name == "--brokers") settings.brokers = value;
-    else if (name == "--records") settings.records = std::stoi(value);
-    else if (name == "--rounds") settings.rounds = std::stoi(value);
-    else {
-      std::fprintf(stderr, "usage: observability_overhead [--brokers B] [--records N] [--rounds N]\n");
-      std::exit(2);
-    }
-  }
+  whippet::bench::BenchOptions(
+      "usage: observability_overhead [--brokers HOST:PORT] [--records N] [--rounds N]\n"
+      "Without brokers it runs on the embedded cluster.",
+      settings.brokers)
+      .add("--records", settings.records)
+      .add("--rounds", settings.rounds)
+      .parse(argc, argv);
   return settings;
 }
 

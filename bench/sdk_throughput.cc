@@ -16,6 +16,8 @@
 #include <string>
 
 #include <fmt/core.h>
+
+#include "bench_options.h"
 #include <spdlog/spdlog.h>
 
 #include "consumer/consumer_config.h"
@@ -40,27 +42,16 @@ struct Settings {
 
 Settings parse(int argc, char** argv) {
   Settings settings;
-  if (const char* brokers = std::getenv("WHIPPET_BROKERS")) settings.brokers = brokers;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string name = argv[i];
-    const std::string value = argv[i + 1];
-    if (name == "--brokers") settings.brokers = value;
-    else if (name == "--records") settings.records = std::stoi(value);
-    else if (name == "--size") settings.size = std::stoi(value);
-    else if (name == "--partitions") settings.partitions = std::stoi(value);
-    else if (name == "--rounds") settings.rounds = std::stoi(value);
-    else {
-      std::fprintf(stderr, "unknown option %s\n", name.c_str());
-      std::exit(2);
-    }
-  }
-  if (settings.brokers.empty()) {
-    std::fprintf(stderr,
-                 "usage: sdk_throughput --brokers HOST:PORT [--records N] [--size BYTES] "
-                 "[--partitions N] [--rounds N]\n"
-                 "A real broker is needed: export WHIPPET_BROKERS=$(scripts/kafka start bench)\n");
-    std::exit(2);
-  }
+  whippet::bench::BenchOptions options(
+      "usage: sdk_throughput --brokers HOST:PORT [--records N] [--size BYTES] [--partitions N] "
+      "[--rounds N]\nA real broker is needed: export WHIPPET_BROKERS=$(scripts/kafka start bench)",
+      settings.brokers);
+  options.add("--records", settings.records)
+      .add("--size", settings.size)
+      .add("--partitions", settings.partitions)
+      .add("--rounds", settings.rounds)
+      .parse(argc, argv);
+  if (settings.brokers.empty()) options.fail("no brokers");
   return settings;
 }
 

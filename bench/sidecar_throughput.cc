@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bench_options.h"
 #include "sidecar_server.h"
 #include "whippet/admin.h"
 #include "whippet/consumer.h"
@@ -49,32 +50,27 @@ struct Settings {
   std::string script = "bench/sidecar_consume.py";
 };
 
+const char* const kUsage =
+    "usage: sidecar_throughput --brokers HOST:PORT [--records N] [--size BYTES] [--partitions N] "
+    "[--parallelism N] [--max-in-flight N] [--python PATH] [--script PATH]";
+
 [[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "%s\nusage: sidecar_throughput --brokers HOST:PORT [--records N] [--size BYTES] "
-               "[--partitions N] [--parallelism N] [--max-in-flight N] [--python PATH] "
-               "[--script PATH]\n",
-               problem.c_str());
+  std::fprintf(stderr, "%s\n%s\n", problem.c_str(), kUsage);
   std::exit(2);
 }
 
 Settings parse(int argc, char** argv) {
   Settings settings;
-  if (const char* brokers = std::getenv("WHIPPET_BROKERS")) settings.brokers = brokers;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string name = argv[i];
-    const std::string value = argv[i + 1];
-    if (name == "--brokers") settings.brokers = value;
-    else if (name == "--records") settings.records = std::stoi(value);
-    else if (name == "--size") settings.size = std::stoi(value);
-    else if (name == "--partitions") settings.partitions = std::stoi(value);
-    else if (name == "--parallelism") settings.parallelism = std::stoi(value);
-    else if (name == "--max-in-flight") settings.max_in_flight = std::stoi(value);
-    else if (name == "--python") settings.python = value;
-    else if (name == "--script") settings.script = value;
-    else usage("unknown option " + name);
-  }
-  if (settings.brokers.empty()) usage("no brokers: pass --brokers or set WHIPPET_BROKERS");
+  whippet::bench::BenchOptions options(kUsage, settings.brokers);
+  options.add("--records", settings.records)
+      .add("--size", settings.size)
+      .add("--partitions", settings.partitions)
+      .add("--parallelism", settings.parallelism)
+      .add("--max-in-flight", settings.max_in_flight)
+      .add("--python", settings.python)
+      .add("--script", settings.script)
+      .parse(argc, argv);
+  if (settings.brokers.empty()) options.fail("no brokers: pass --brokers or set WHIPPET_BROKERS");
   return settings;
 }
 
