@@ -29,6 +29,9 @@ TEST_F(SidecarConsume, BytesKeysAndHeadersSurviveTheRoundTrip) {
   auto* third = request.add_headers();
   third->set_key("h");
   third->set_value("three");
+  auto* not_utf8 = request.add_headers();  // Kafka header keys are bytes
+  not_utf8->set_key(std::string("\xff\xfe-raw", 6));
+  not_utf8->set_value("four");
   request.set_partition(2);
   request.set_timestamp_ms(1700000000123);
   v1::ProduceResult produced;
@@ -46,10 +49,11 @@ TEST_F(SidecarConsume, BytesKeysAndHeadersSurviveTheRoundTrip) {
   EXPECT_EQ(record.partition(), 2);
   EXPECT_EQ(record.offset(), produced.position().offset());
   EXPECT_EQ(record.timestamp_ms(), 1700000000123);
-  ASSERT_EQ(record.headers_size(), 3);
+  ASSERT_EQ(record.headers_size(), 4);
   EXPECT_EQ(record.headers(0).value(), std::string("one\0", 4));
   EXPECT_FALSE(record.headers(1).has_value());
   EXPECT_EQ(record.headers(2).value(), "three");
+  EXPECT_EQ(record.headers(3).key(), std::string("\xff\xfe-raw", 6));
   EXPECT_TRUE(stream->answer(deliveries, v1::ACK));
 }
 

@@ -100,7 +100,8 @@ def headers_to_proto(headers: Iterable[Header]) -> list[records_pb2.Header]:
             raise TypeError(f"a header must be a (key, value) pair, not {header!r}") from None
         if not isinstance(key, str):
             raise TypeError(f"a header key must be a str, not {type(key).__name__}")
-        message = records_pb2.Header(key=key)
+        # surrogateescape: a key read from a header that was not UTF-8 goes back unchanged.
+        message = records_pb2.Header(key=key.encode("utf-8", "surrogateescape"))
         value = _optional_bytes(value, f"header {key!r}'s value")
         if value is not None:
             message.value = value
@@ -109,5 +110,11 @@ def headers_to_proto(headers: Iterable[Header]) -> list[records_pb2.Header]:
 
 
 def headers_from_proto(headers: Iterable[records_pb2.Header]) -> list[Header]:
-    """The ``(key, value)`` pairs of proto headers; ``None`` for a null value."""
-    return [(h.key, h.value if h.HasField("value") else None) for h in headers]
+    """The ``(key, value)`` pairs of proto headers; ``None`` for a null value.
+
+    Keys are text; bytes that are not UTF-8 are kept as surrogate escapes, so
+    ``key.encode("utf-8", "surrogateescape")`` gives them back exactly.
+    """
+    return [
+        (h.key.decode("utf-8", "surrogateescape"), h.value if h.HasField("value") else None) for h in headers
+    ]

@@ -46,7 +46,7 @@ def consumed(
     if value is not None:
         record.value = value
     for name, header_value in headers:
-        header = record.headers.add(key=name)
+        header = record.headers.add(key=name.encode("utf-8", "surrogateescape"))
         if header_value is not None:
             header.value = header_value
     return record

@@ -89,3 +89,14 @@ def test_stubs_live_inside_the_package_under_their_canonical_names():
     assert hasattr(sidecar_pb2_grpc, "ProducerServiceStub")
     # Nothing was installed or imported as a top-level "whippet" package.
     assert not any(name == "whippet" or name.startswith("whippet.") for name in sys.modules)
+
+
+def test_header_keys_that_are_not_utf8_survive_the_conversion_both_ways():
+    from whippet_client.records import headers_from_proto, headers_to_proto
+
+    raw = b"\xff\xfe-not-utf8"
+    (key, value), = headers_from_proto([records_pb2.Header(key=raw, value=b"v")])
+    assert isinstance(key, str)
+    assert value == b"v"
+    assert headers_to_proto([(key, value)])[0].key == raw
+    assert headers_to_proto([("plain", None)])[0].key == b"plain"

@@ -12,7 +12,7 @@ from whippet_client.pb import records_pb2
 
 
 def headers_of(request) -> list:
-    return [(h.key, h.value if h.HasField("value") else None) for h in request.headers]
+    return [(h.key.decode(), h.value if h.HasField("value") else None) for h in request.headers]
 
 
 def test_send_carries_the_record_exactly(fake):
