@@ -112,11 +112,13 @@ std::shared_ptr<ActiveSubscription> ConsumerServiceImpl::open(
     close(active);
     throw;
   }
+  bool registered = false;
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_) active_.emplace(active->id, active);
+    registered = !stopping_;
+    if (registered) active_.emplace(active->id, active);
   }
-  if (!active_contains(active->id)) {
+  if (!registered) {
     close(active);
     return nullptr;
   }
@@ -130,11 +132,6 @@ std::shared_ptr<ActiveSubscription> ConsumerServiceImpl::open(
                active->options.consumer.group_id, fmt::join(active->options.topics_read, ", "),
                active->options.max_in_flight, active->options.ack_deadline.count());
   return active;
-}
-
-bool ConsumerServiceImpl::active_contains(const std::string& id) const {
-  std::lock_guard lock(mutex_);
-  return active_.contains(id);
 }
 
 grpc::Status ConsumerServiceImpl::serve(ActiveSubscription& active, Stream* stream) {

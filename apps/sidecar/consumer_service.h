@@ -54,7 +54,6 @@ class ConsumerServiceImpl final : public v1::ConsumerService::Service {
   grpc::Status serve(ActiveSubscription& active,
                      grpc::ServerReaderWriter<v1::ConsumeResponse, v1::ConsumeRequest>* stream);
   void close(const std::shared_ptr<ActiveSubscription>& active);
-  bool active_contains(const std::string& id) const;
 
   ConsumerServiceOptions options_;
   uint64_t snapshot_source_ = 0;

@@ -98,14 +98,16 @@ std::optional<v1::Outcome> SubscriptionSession::wait_for_outcome(uint64_t id, Wa
   }
   abandoned = !waiting.outcome && abandoned_;
   auto outcome = std::move(waiting.outcome);
-  waiting_.erase(id);
-  slot_free_.notify_one();
-  if (waiting_.empty()) drained_.notify_all();
+  leave_locked(id);
   return outcome;
 }
 
 void SubscriptionSession::leave(uint64_t id) {
   std::lock_guard lock(mutex_);
+  leave_locked(id);
+}
+
+void SubscriptionSession::leave_locked(uint64_t id) {
   waiting_.erase(id);
   slot_free_.notify_one();
   if (waiting_.empty()) drained_.notify_all();

@@ -74,6 +74,7 @@ class SubscriptionSession {
   // forgets the delivery. Returns the outcome, if one came.
   std::optional<v1::Outcome> wait_for_outcome(uint64_t id, Waiting& waiting, bool& abandoned);
   void leave(uint64_t id);
+  void leave_locked(uint64_t id);  // with mutex_ held
   [[noreturn]] void throw_abandoned(const Record& record) const;
 
   const SessionSettings settings_;

@@ -32,8 +32,6 @@ struct StripeLease {
 };
 const StripeLease& this_thread_stripe_lease() noexcept;
 
-inline std::size_t this_thread_stripe() noexcept { return this_thread_stripe_lease().index; }
-
 // Adds to a stripe's cell as its lease allows. Relaxed: a counter orders
 // nothing else, it only has to add up; readers load the cells relaxed.
 inline void add_to_stripe(std::atomic<std::uint64_t>& cell, std::uint64_t amount,
