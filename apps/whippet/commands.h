@@ -16,6 +16,7 @@ void add_consume_command(CLI::App& app, CliState& state);
 void add_topics_command(CLI::App& app, CliState& state);
 void add_groups_command(CLI::App& app, CliState& state);
 void add_sidecar_command(CLI::App& app, CliState& state);
+void add_fanout_command(CLI::App& app, CliState& state);
 
 // A command's help footer: its examples, then a reminder of the options
 // every command takes, which CLI11 lists only in `whippet --help`.

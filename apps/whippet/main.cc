@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   whippet::cli::add_topics_command(app, state);
   whippet::cli::add_groups_command(app, state);
   whippet::cli::add_sidecar_command(app, state);
+  whippet::cli::add_fanout_command(app, state);
 
   try {
     app.parse(argc, argv);

@@ -14,8 +14,11 @@
 //   sink->remove_snapshot_source(source);  // before the consumer goes away
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "whippet/metrics.h"
 
@@ -38,6 +41,21 @@ namespace whippet::metrics {
 //   consumer_lag_seconds, consumer_paused      {topic,group,handler,partition}
 // Label values stay bounded: at most 32 distinct error types per sink (the
 // rest are counted as "other") and retry attempts from 10 on share "10+".
+// Metrics an application serves beside the SDK's (the fan-out proxy's per
+// subscriber gauges, for instance), produced at scrape time.
+struct MetricSample {
+  std::vector<std::pair<std::string, std::string>> labels;  // name, value
+  double value = 0;
+};
+struct MetricFamily {
+  enum class Type { kCounter, kGauge };
+  std::string name;  // a valid Prometheus metric name; counters end in _total
+  Type type = Type::kGauge;
+  std::string help;
+  std::vector<MetricSample> samples;
+};
+using FamilySource = std::function<std::vector<MetricFamily>()>;
+
 class PrometheusSink final : public MetricsSink {
  public:
   PrometheusSink();
@@ -61,6 +79,11 @@ class PrometheusSink final : public MetricsSink {
   // Returns once no render() is calling the source any more, so that the
   // consumer it reads may be destroyed right after. Unknown ids are ignored.
   void remove_snapshot_source(std::uint64_t id);
+
+  // Application families, rendered after the SDK's on every render(); the
+  // same rules as snapshot sources. Ids come from the same sequence.
+  std::uint64_t add_family_source(FamilySource source);
+  void remove_family_source(std::uint64_t id);
 
   // The Prometheus text exposition format, version 0.0.4. Metrics nothing
   // has reported yet are left out.

@@ -163,8 +163,41 @@ void PrometheusSink::remove_snapshot_source(std::uint64_t id) {
   state_->snapshot_sources.erase(id);
 }
 
+std::uint64_t PrometheusSink::add_family_source(FamilySource source) {
+  std::unique_lock lock(state_->sources_mutex);
+  const auto id = state_->next_source_id++;
+  state_->family_sources.emplace(id, std::move(source));
+  return id;
+}
+
+void PrometheusSink::remove_family_source(std::uint64_t id) {
+  std::unique_lock lock(state_->sources_mutex);
+  state_->family_sources.erase(id);
+}
+
+namespace {
+
+void write_families(const std::vector<MetricFamily>& families,
+                    observability::ExpositionWriter& writer) {
+  for (const auto& family : families) {
+    writer.begin_family(family.name,
+                        family.type == MetricFamily::Type::kCounter
+                            ? observability::MetricType::kCounter
+                            : observability::MetricType::kGauge,
+                        family.help);
+    std::vector<observability::Label> labels;
+    for (const auto& sample : family.samples) {
+      labels.assign(sample.labels.begin(), sample.labels.end());
+      writer.sample(labels, sample.value);
+    }
+  }
+}
+
+}  // namespace
+
 std::string PrometheusSink::render() const {
   std::vector<ConsumerSnapshot> snapshots;
+  std::vector<MetricFamily> families;
   {
     // Shared: concurrent scrapes do not wait for each other, only a removal
     // waits for them.
@@ -179,10 +212,21 @@ std::string PrometheusSink::render() const {
                      error.what());
       }
     }
+    for (const auto& [id, source] : state_->family_sources) {
+      try {
+        auto more = source();
+        families.insert(families.end(), std::make_move_iterator(more.begin()),
+                        std::make_move_iterator(more.end()));
+      } catch (const std::exception& error) {
+        spdlog::warn("metrics family source {} failed, its metrics are left out: {}", id,
+                     error.what());
+      }
+    }
   }
   observability::ExpositionWriter writer;
   observability::write_event_metrics(*state_, writer);
   observability::write_snapshot_gauges(snapshots, writer);
+  write_families(families, writer);
   return writer.take();
 }
 

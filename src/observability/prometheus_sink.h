@@ -74,6 +74,7 @@ struct SinkState {
   // (exclusive) waits until no render is still inside it.
   mutable std::shared_mutex sources_mutex;
   std::map<std::uint64_t, metrics::SnapshotSource> snapshot_sources;
+  std::map<std::uint64_t, metrics::FamilySource> family_sources;
   std::uint64_t next_source_id = 1;
 };
 

@@ -1,0 +1,167 @@
+#include "fanout_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace whippet::fanout {
+
+namespace {
+
+Record to_record(const v1::ConsumedRecord& message) {
+  Record record;
+  record.topic = message.topic();
+  record.partition = message.partition();
+  record.offset = message.offset();
+  record.timestamp = Timestamp(std::chrono::milliseconds(message.timestamp_ms()));
+  if (message.has_key()) record.key = message.key();
+  if (message.has_value()) record.value = message.value();
+  for (const auto& header : message.headers()) {
+    Header converted{header.key(), std::nullopt};
+    if (header.has_value()) converted.value = header.value();
+    record.headers.push_back(std::move(converted));
+  }
+  return record;
+}
+
+}  // namespace
+
+FanoutClient::FanoutClient(FanoutClientOptions options, Callback on_records)
+    : options_(std::move(options)), on_records_(std::move(on_records)) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  channel_ = grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(),
+                                       arguments);
+  stub_ = v1::FanoutService::NewStub(channel_);
+  thread_ = std::thread([this] { run(); });
+}
+
+FanoutClient::~FanoutClient() { stop(); }
+
+void FanoutClient::pause() {
+  std::lock_guard lock(mutex_);
+  paused_ = true;
+}
+
+void FanoutClient::resume() {
+  std::lock_guard lock(mutex_);
+  paused_ = false;
+  changed_.notify_all();
+}
+
+void FanoutClient::restart() {
+  std::lock_guard lock(mutex_);
+  if (context_) context_->TryCancel();
+}
+
+void FanoutClient::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+    if (context_) context_->TryCancel();
+    changed_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+grpc::Status FanoutClient::last_status() const {
+  std::lock_guard lock(mutex_);
+  return last_status_;
+}
+
+std::vector<int32_t> FanoutClient::assignment() const {
+  std::lock_guard lock(mutex_);
+  return assignment_;
+}
+
+void FanoutClient::wait_while_paused() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return !paused_ || stopping_; });
+}
+
+void FanoutClient::run() {
+  auto backoff = options_.reconnect_backoff;
+  while (true) {
+    const auto status = run_stream();
+    std::unique_lock lock(mutex_);
+    last_status_ = status;
+    if (stopping_) return;
+    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+        status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      spdlog::error("fanout client: subscription refused: {}", status.error_message());
+      return;
+    }
+    // A new stream after a pause, so a proxy on its way up is not hammered.
+    changed_.wait_for(lock, backoff, [&] { return stopping_; });
+    if (stopping_) return;
+    backoff = std::min(backoff * 2, options_.max_reconnect_backoff);
+  }
+}
+
+grpc::Status FanoutClient::run_stream() {
+  grpc::ClientContext context;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return grpc::Status::CANCELLED;
+    context_ = &context;
+  }
+  auto reader = stub_->Subscribe(&context, options_.request);
+  streams_opened_.fetch_add(1);
+  std::string session;
+  v1::SubscribeEvent event;
+  std::vector<DeliveredRecord> records;
+  while (reader->Read(&event)) {
+    wait_while_paused();
+    if (event.has_started()) {
+      session = event.started().session_id();
+      std::lock_guard lock(mutex_);
+      assignment_.assign(event.started().assignment().partitions().begin(),
+                         event.started().assignment().partitions().end());
+    } else if (event.has_assignment()) {
+      std::lock_guard lock(mutex_);
+      assignment_.assign(event.assignment().partitions().begin(),
+                         event.assignment().partitions().end());
+    } else if (event.has_deliveries()) {
+      records.clear();
+      for (const auto& delivery : event.deliveries().deliveries()) {
+        records.push_back({to_record(delivery.record()), delivery.attempt()});
+      }
+      received_.fetch_add(records.size());
+      on_records_(records);
+      wait_while_paused();
+      acknowledge(session, records);
+    }
+  }
+  const auto status = reader->Finish();
+  std::lock_guard lock(mutex_);
+  context_ = nullptr;
+  return status;
+}
+
+void FanoutClient::acknowledge(const std::string& session,
+                               const std::vector<DeliveredRecord>& records) {
+  v1::AcknowledgeRequest request;
+  request.set_session_id(session);
+  std::map<int32_t, v1::AcknowledgeRequest::PartitionOffsets*> by_partition;
+  for (const auto& delivered : records) {
+    auto& entry = by_partition[delivered.record.partition];
+    if (!entry) {
+      entry = request.add_acknowledged();
+      entry->set_partition(delivered.record.partition);
+    }
+    entry->add_offsets(delivered.record.offset);
+  }
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::AcknowledgeResponse response;
+  const auto status = stub_->Acknowledge(&context, request, &response);
+  if (status.ok()) {
+    acknowledged_.fetch_add(response.accepted());
+  } else {
+    // The session ended: the proxy pushes these again on the next stream.
+    spdlog::debug("fanout client: acknowledgement refused: {}", status.error_message());
+  }
+}
+
+}  // namespace whippet::fanout

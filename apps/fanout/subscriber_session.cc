@@ -1,0 +1,448 @@
+#include "subscriber_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "record_messages.h"
+#include "whippet/error.h"
+
+namespace whippet::fanout {
+
+namespace {
+
+constexpr std::size_t kMaxBatchRecords = 500;
+constexpr std::size_t kMaxBatchBytes = 1024 * 1024;
+constexpr std::size_t kPrivatePollRecords = 500;
+constexpr std::chrono::milliseconds kPrivatePollWait{50};
+constexpr std::chrono::milliseconds kOffsetReadTimeout{10000};
+constexpr std::chrono::milliseconds kRetryPause{1000};
+
+RecordReaderOptions private_reader_options(const SessionEnvironment& environment) {
+  RecordReaderOptions options;
+  options.cluster = environment.cluster;
+  options.group_id = environment.subscriber_group;
+  options.max_prefetch_kilobytes = environment.private_prefetch_kilobytes;
+  return options;
+}
+
+}  // namespace
+
+SubscriberSession::SubscriberSession(SessionSettings settings,
+                                     const SessionEnvironment& environment,
+                                     std::shared_ptr<TopicFeed> feed)
+    : settings_(std::move(settings)),
+      commit_interval_(environment.commit_interval),
+      feed_(std::move(feed)),
+      private_reader_(private_reader_options(environment)),
+      limiter_(settings_.records_per_second, settings_.bytes_per_second) {}
+
+SubscriberSession::~SubscriberSession() = default;
+
+void SubscriberSession::wake() {
+  woken_ = true;
+  wakeup_.notify_one();
+}
+
+void SubscriberSession::stop(const std::string& reason) {
+  std::lock_guard lock(feed_->mutex());
+  if (!stop_reason_) stop_reason_ = reason;
+  wake();
+  private_reader_.wake();
+}
+
+std::string SubscriberSession::end_reason() const {
+  std::lock_guard lock(feed_->mutex());
+  if (state_.cut_off) return *state_.cut_off;
+  return stop_reason_.value_or("stream ended");
+}
+
+v1::SubscribeEvent SubscriberSession::started_event() {
+  v1::SubscribeEvent event;
+  auto* started = event.mutable_started();
+  started->set_session_id(settings_.id);
+  started->set_proxy_id(settings_.proxy_id);
+  std::lock_guard lock(feed_->mutex());
+  for (const auto partition : feed_->assignment()) {
+    started->mutable_assignment()->add_partitions(partition);
+  }
+  state_.assignment_changed = false;
+  return event;
+}
+
+SessionEnd SubscriberSession::run(const EventWriter& write) {
+  {
+    std::lock_guard lock(feed_->mutex());
+    feed_->add(*this);
+  }
+  auto end = SessionEnd::kStreamBroken;
+  auto next_commit = Clock::now() + commit_interval_;
+  if (write(started_event())) {
+    while (true) {
+      position_new_partitions();
+      sync_private_reader();
+      Batch batch;
+      bool poll_private = false;
+      {
+        std::unique_lock lock(feed_->mutex());
+        if (state_.cut_off) {
+          end = SessionEnd::kCutOff;
+          break;
+        }
+        if (stop_reason_) {
+          end = SessionEnd::kStopped;
+          break;
+        }
+        fill(batch, Clock::now());
+        if (batch.records == 0 && !batch.assignment && state_.unpositioned.empty()) {
+          if (!batch.limited && private_backlog_.empty() && has_private_cursors()) {
+            poll_private = true;
+          } else {
+            wait_for_work(lock, next_commit);
+          }
+        }
+      }
+      if (poll_private) {
+        for (auto& record : private_reader_.poll(kPrivatePollRecords, kPrivatePollWait)) {
+          private_backlog_.push_back(std::make_shared<const Record>(std::move(record)));
+        }
+      }
+      if (batch.assignment && !write(*batch.assignment)) break;
+      if (batch.records > 0 && !write(batch.deliveries)) break;
+      if (Clock::now() >= next_commit) {
+        commit_acknowledged();
+        next_commit = Clock::now() + commit_interval_;
+      }
+    }
+  }
+  std::vector<PartitionOffset> positions;
+  {
+    std::lock_guard lock(feed_->mutex());
+    feed_->remove(*this);
+    positions = acknowledged_positions(true);
+  }
+  commit_now(positions);
+  return end;
+}
+
+void SubscriberSession::position_new_partitions() {
+  std::vector<TopicPartition> partitions;
+  {
+    std::lock_guard lock(feed_->mutex());
+    for (const auto partition : state_.unpositioned) {
+      partitions.push_back({settings_.topic, partition});
+    }
+  }
+  if (partitions.empty()) return;
+  std::map<int32_t, std::pair<int64_t, std::optional<int64_t>>> starts;  // position, committed
+  try {
+    for (const auto& [partition, committed] :
+         private_reader_.committed(partitions, kOffsetReadTimeout)) {
+      int64_t position = 0;
+      if (committed) {
+        position = *committed;
+      } else {
+        const auto [low, high] = private_reader_.watermarks(partition, kOffsetReadTimeout);
+        position = settings_.start == StartPosition::kEarliest ? low : high;
+      }
+      starts[partition.partition] = {position, committed};
+    }
+  } catch (const Error& error) {
+    spdlog::warn("fanout {} for {}: cannot read the committed positions yet ({}); trying again",
+                 settings_.topic, settings_.subscriber, error.what());
+    std::unique_lock lock(feed_->mutex());
+    wakeup_.wait_for(lock, kRetryPause, [this] { return stop_reason_.has_value(); });
+    return;
+  }
+  std::lock_guard lock(feed_->mutex());
+  for (const auto& [partition, start] : starts) {
+    // Revoked while the offsets were read: nothing to do.
+    if (state_.unpositioned.erase(partition) == 0) continue;
+    auto& cursor = state_.cursors[partition];
+    cursor = Cursor{};
+    cursor.position = start.first;
+    cursor.committed = start.second;
+    cursor.source = Cursor::Source::kPrivate;
+    if (feed_->try_share(partition, cursor.position)) cursor.source = Cursor::Source::kShared;
+  }
+}
+
+void SubscriberSession::sync_private_reader() {
+  std::vector<PartitionOffset> assign;
+  std::vector<TopicPartition> release;
+  {
+    std::lock_guard lock(feed_->mutex());
+    for (const auto partition : state_.release_from_private) {
+      release.push_back({settings_.topic, partition});
+    }
+    state_.release_from_private.clear();
+    for (auto& [partition, cursor] : state_.cursors) {
+      const bool wanted = cursor.source == Cursor::Source::kPrivate;
+      if (wanted == cursor.private_reader_assigned) continue;
+      cursor.private_reader_assigned = wanted;
+      if (wanted) {
+        assign.push_back({{settings_.topic, partition}, cursor.position});
+      } else {
+        release.push_back({settings_.topic, partition});
+      }
+    }
+  }
+  if (release.empty() && assign.empty()) return;
+  std::erase_if(private_backlog_, [&](const SharedRecord& record) {
+    return std::any_of(release.begin(), release.end(), [&](const TopicPartition& partition) {
+      return partition.partition == record->partition;
+    }) || std::any_of(assign.begin(), assign.end(), [&](const PartitionOffset& position) {
+      return position.partition.partition == record->partition;
+    });
+  });
+  private_reader_.unassign(release);
+  private_reader_.assign(assign);
+  if (!assign.empty()) {
+    spdlog::info("fanout {} for {}: {} partition(s) read privately (fell out of the shared buffer)",
+                 settings_.topic, settings_.subscriber, assign.size());
+  }
+}
+
+bool SubscriberSession::has_private_cursors() const {
+  return std::any_of(state_.cursors.begin(), state_.cursors.end(), [](const auto& entry) {
+    return entry.second.source == Cursor::Source::kPrivate;
+  });
+}
+
+bool SubscriberSession::room(const Batch& batch) const {
+  return !batch.limited && batch.records < kMaxBatchRecords && batch.bytes < kMaxBatchBytes &&
+         state_.in_flight < settings_.max_in_flight;
+}
+
+void SubscriberSession::fill(Batch& batch, Clock::time_point now) {
+  if (state_.assignment_changed) {
+    state_.assignment_changed = false;
+    batch.assignment.emplace();
+    for (const auto partition : feed_->assignment()) {
+      batch.assignment->mutable_assignment()->add_partitions(partition);
+    }
+  }
+  redeliver_expired(batch, now);
+  take_private_backlog(batch, now);
+  take_shared(batch, now);
+}
+
+void SubscriberSession::redeliver_expired(Batch& batch, Clock::time_point now) {
+  while (!deadlines_.empty() && deadlines_.front().at <= now &&
+         batch.records < kMaxBatchRecords) {
+    const auto expired = deadlines_.front();
+    deadlines_.pop_front();
+    const auto cursor = state_.cursors.find(expired.partition);
+    if (cursor == state_.cursors.end()) continue;
+    const auto found = cursor->second.in_flight.find(expired.offset);
+    if (found == cursor->second.in_flight.end() || found->second.attempt != expired.attempt) {
+      continue;  // acknowledged, or pushed again since
+    }
+    auto& in_flight = found->second;
+    ++in_flight.attempt;
+    deadlines_.push_back({now + settings_.ack_deadline, expired.partition, expired.offset,
+                          in_flight.attempt});
+    auto* delivery = batch.deliveries.mutable_deliveries()->add_deliveries();
+    sidecar::fill_consumed_record(*in_flight.record, delivery->mutable_record());
+    delivery->set_attempt(in_flight.attempt);
+    ++batch.records;
+    batch.bytes += payload_bytes(*in_flight.record);
+    redelivered_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void SubscriberSession::take_private_backlog(Batch& batch, Clock::time_point now) {
+  while (!private_backlog_.empty() && room(batch)) {
+    const auto record = private_backlog_.front();
+    const auto found = state_.cursors.find(record->partition);
+    if (found == state_.cursors.end() || found->second.source != Cursor::Source::kPrivate ||
+        record->offset < found->second.position) {
+      private_backlog_.pop_front();
+      continue;
+    }
+    auto& cursor = found->second;
+    if (feed_->try_share(record->partition, record->offset)) {
+      // Caught up with the shared buffer: rejoin it.
+      cursor.source = Cursor::Source::kShared;
+      cursor.position = record->offset;
+      std::erase_if(private_backlog_, [&](const SharedRecord& queued) {
+        return queued->partition == record->partition;
+      });
+      spdlog::info("fanout {} for {}: partition {} rejoined the shared buffer at offset {}",
+                   settings_.topic, settings_.subscriber, record->partition, record->offset);
+      continue;
+    }
+    if (!offer(cursor, record, batch, now)) break;
+    private_backlog_.pop_front();
+  }
+}
+
+void SubscriberSession::take_shared(Batch& batch, Clock::time_point now) {
+  std::vector<int32_t> shared;
+  for (const auto& [partition, cursor] : state_.cursors) {
+    if (cursor.source == Cursor::Source::kShared) shared.push_back(partition);
+  }
+  if (shared.empty()) return;
+  // Partitions take turns at being first, so a busy one cannot starve others.
+  const auto first = next_shared_partition_++ % shared.size();
+  std::vector<SharedRecord> records;
+  for (std::size_t turn = 0; turn < shared.size() && room(batch); ++turn) {
+    const auto partition = shared[(first + turn) % shared.size()];
+    auto& cursor = state_.cursors[partition];
+    while (room(batch)) {
+      records.clear();
+      const auto wanted = std::min(kMaxBatchRecords - batch.records,
+                                   settings_.max_in_flight - state_.in_flight);
+      feed_->read(partition, cursor.position, wanted, kMaxBatchBytes - batch.bytes, records);
+      if (records.empty()) break;
+      for (const auto& record : records) {
+        if (!offer(cursor, record, batch, now)) break;
+      }
+    }
+  }
+}
+
+bool SubscriberSession::offer(Cursor& cursor, const SharedRecord& record, Batch& batch,
+                              Clock::time_point now) {
+  if (!settings_.filter.matches(*record)) {
+    cursor.position = record->offset + 1;
+    filtered_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  if (!room(batch)) return false;
+  const auto bytes = payload_bytes(*record);
+  if (!limiter_.try_take(bytes, now)) {
+    batch.limited = true;
+    return false;
+  }
+  cursor.in_flight.emplace(record->offset, InFlightRecord{record, 1});
+  ++state_.in_flight;
+  cursor.position = record->offset + 1;
+  deadlines_.push_back({now + settings_.ack_deadline, record->partition, record->offset, 1});
+  auto* delivery = batch.deliveries.mutable_deliveries()->add_deliveries();
+  sidecar::fill_consumed_record(*record, delivery->mutable_record());
+  delivery->set_attempt(1);
+  ++batch.records;
+  batch.bytes += bytes;
+  pushed_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void SubscriberSession::wait_for_work(std::unique_lock<std::mutex>& lock,
+                                      Clock::time_point next_commit) {
+  auto until = next_commit;
+  if (!deadlines_.empty()) until = std::min(until, deadlines_.front().at);
+  if (const auto allowed = limiter_.next_allowed(0, Clock::now())) {
+    until = std::min(until, *allowed);
+  }
+  wakeup_.wait_until(lock, until, [this] { return woken_ || stop_reason_ || state_.cut_off; });
+  woken_ = false;
+}
+
+SubscriberSession::AcknowledgeResult SubscriberSession::acknowledge(
+    int32_t partition, std::span<const int64_t> offsets) {
+  AcknowledgeResult result;
+  std::lock_guard lock(feed_->mutex());
+  const auto cursor = state_.cursors.find(partition);
+  for (const auto offset : offsets) {
+    if (cursor != state_.cursors.end() && cursor->second.in_flight.erase(offset) == 1) {
+      ++result.accepted;
+    } else {
+      ++result.ignored;
+    }
+  }
+  if (result.accepted > 0) {
+    const bool was_full = state_.in_flight >= settings_.max_in_flight;
+    state_.in_flight -= result.accepted;
+    acknowledged_.fetch_add(result.accepted, std::memory_order_relaxed);
+    if (was_full) wake();
+  }
+  return result;
+}
+
+std::vector<PartitionOffset> SubscriberSession::acknowledged_positions(bool changed_only) {
+  std::vector<PartitionOffset> positions;
+  for (const auto& [partition, cursor] : state_.cursors) {
+    const auto position = cursor.acknowledged_position();
+    if (changed_only && cursor.committed == position) continue;
+    positions.push_back({{settings_.topic, partition}, position});
+  }
+  return positions;
+}
+
+void SubscriberSession::commit_acknowledged() {
+  std::vector<PartitionOffset> positions;
+  {
+    std::lock_guard lock(feed_->mutex());
+    positions = acknowledged_positions(true);
+  }
+  if (positions.empty()) return;
+  try {
+    private_reader_.commit(positions);
+  } catch (const Error& error) {
+    commit_failures_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("fanout {} for {}: commit failed, trying again later: {}", settings_.topic,
+                 settings_.subscriber, error.what());
+    return;
+  }
+  std::lock_guard lock(feed_->mutex());
+  for (const auto& position : positions) {
+    const auto cursor = state_.cursors.find(position.partition.partition);
+    if (cursor != state_.cursors.end()) cursor->second.committed = position.offset;
+  }
+}
+
+void SubscriberSession::commit_now(const std::vector<PartitionOffset>& positions) {
+  if (positions.empty()) return;
+  try {
+    private_reader_.commit(positions);
+  } catch (const Error& error) {
+    commit_failures_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("fanout {} for {}: final commit failed (records since the last commit will "
+                 "be pushed again): {}",
+                 settings_.topic, settings_.subscriber, error.what());
+  }
+}
+
+SessionSnapshot SubscriberSession::snapshot() {
+  SessionSnapshot snapshot;
+  snapshot.id = settings_.id;
+  snapshot.topic = settings_.topic;
+  snapshot.subscriber = settings_.subscriber;
+  snapshot.filter = settings_.filter.describe();
+  snapshot.max_in_flight = settings_.max_in_flight;
+  {
+    std::lock_guard lock(feed_->mutex());
+    snapshot.in_flight = state_.in_flight;
+    snapshot.evictions = state_.evictions;
+    for (const auto& [partition, cursor] : state_.cursors) {
+      CursorSnapshot item;
+      item.partition = partition;
+      item.position = cursor.position;
+      item.acknowledged = cursor.acknowledged_position();
+      item.committed = cursor.committed;
+      item.private_reader = cursor.source == Cursor::Source::kPrivate;
+      item.in_flight = cursor.in_flight.size();
+      if (!item.private_reader) {
+        if (const auto end = feed_->buffer_end(partition)) {
+          item.buffered_ahead = std::max<int64_t>(0, *end - cursor.position);
+        }
+      }
+      snapshot.partitions.push_back(item);
+    }
+  }
+  for (auto& item : snapshot.partitions) {
+    auto high = feed_->high_watermark(item.partition);
+    if (!high) high = private_reader_.high_watermark({settings_.topic, item.partition});
+    if (high) item.lag = std::max<int64_t>(0, *high - item.acknowledged);
+  }
+  snapshot.pushed = pushed_.load(std::memory_order_relaxed);
+  snapshot.redelivered = redelivered_.load(std::memory_order_relaxed);
+  snapshot.acknowledged = acknowledged_.load(std::memory_order_relaxed);
+  snapshot.filtered = filtered_.load(std::memory_order_relaxed);
+  snapshot.commit_failures = commit_failures_.load(std::memory_order_relaxed);
+  snapshot.private_fetched_bytes = private_reader_.fetched_bytes();
+  return snapshot;
+}
+
+}  // namespace whippet::fanout
