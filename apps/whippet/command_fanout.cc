@@ -67,7 +67,7 @@ void run_fanout(const FanoutCommandOptions& options, CliState& state) {
   if (!server.metrics_url().empty()) {
     std::cout << "fanout: metrics on " << server.metrics_url() << "/metrics\n";
   }
-  std::cout << "fanout: Kafka at " << context.target.describe() << "\n" << std::flush;
+  std::cout << "fanout: " << context.target.describe() << "\n" << std::flush;
   stop.wait();
   fmt::print(stderr, "whippet fanout: stopping: {}\n", stop.reason());
   server.shutdown();

@@ -51,7 +51,7 @@ void run_sidecar(const SidecarCommandOptions& options, CliState& state) {
   if (!server.metrics_url().empty()) {
     std::cout << "sidecar: metrics on " << server.metrics_url() << "/metrics\n";
   }
-  std::cout << "sidecar: Kafka at " << context.target.describe() << "\n" << std::flush;
+  std::cout << "sidecar: " << context.target.describe() << "\n" << std::flush;
   stop.wait();
   fmt::print(stderr, "whippet sidecar: stopping: {}\n", stop.reason());
   server.shutdown();
