@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -255,6 +256,64 @@ TEST(FanoutTest, ProxyKilledWithSigkillSubscribersResumeFromAcknowledgedPosition
   }
   subscribers.clear();
   EXPECT_EQ(proxy->terminate(30), 0);
+}
+
+bool wait_for_assignments(const std::vector<fanout::FanoutClient*>& clients,
+                          const std::set<int32_t>& all, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::set<int32_t> covered;
+    bool split = true;
+    for (const auto* client : clients) {
+      const auto partitions = client->assignment();
+      split = split && !partitions.empty();
+      for (const auto partition : partitions) split = covered.insert(partition).second && split;
+    }
+    if (split && covered == all) return true;
+    std::this_thread::sleep_for(200ms);
+  }
+  return false;
+}
+
+TEST(FanoutTest, TwoInstancesSplitTheTopicAndTheSurvivorTakesOverFromAKilledOne) {
+  WHIPPET_REQUIRE_BROKER();
+  constexpr int kPartitions = 4;
+  const auto cluster = testing::test_cluster_options();
+  const auto topic = testing::unique_name("fanout-two");
+  const auto prefix = testing::unique_name("fanout");
+  testing::create_topic(cluster, topic, kPartitions);
+  testing::produce_numbered(cluster, topic, 8000, kPartitions);
+
+  std::vector<std::string> addresses;
+  std::vector<std::unique_ptr<testing::ChildProcess>> proxies;
+  for (int i = 0; i < 2; ++i) {
+    addresses.push_back("127.0.0.1:" + std::to_string(free_port()));
+    proxies.push_back(std::make_unique<testing::ChildProcess>(
+        WHIPPET_CLI_PATH,
+        std::vector<std::string>{"--brokers", cluster.brokers, "fanout", "--listen",
+                                 addresses.back(), "--group-prefix", prefix, "--proxy-id",
+                                 "proxy-" + std::to_string(i), "--commit-interval-ms", "200",
+                                 "--session-timeout-ms", "6000"}));
+    ASSERT_TRUE(wait_until_serving(addresses.back(), 60s));
+  }
+  // One subscribing service holding a stream to each instance.
+  Subscriber service;
+  auto first = connect(addresses[0], topic, "svc", service, 1000);
+  auto second = connect(addresses[1], topic, "svc", service, 1000);
+  ASSERT_TRUE(wait_for_assignments({first.get(), second.get()}, {0, 1, 2, 3}, 60s))
+      << "the instances did not split the partitions between them";
+  auto ends = testing::end_offsets(cluster, topic);
+  ASSERT_TRUE(service.records.wait_for_all(ends, 60s)) << distinct(service.records);
+
+  proxies[0]->kill_now();
+  testing::produce_numbered(cluster, topic, 4000, kPartitions);
+  ends = testing::end_offsets(cluster, topic);
+  // After the session timeout the survivor serves the killed one's partitions.
+  EXPECT_TRUE(service.records.wait_for_all(ends, 90s)) << distinct(service.records);
+  EXPECT_TRUE(wait_for_assignments({second.get()}, {0, 1, 2, 3}, 30s));
+  first.reset();
+  second.reset();
+  EXPECT_EQ(proxies[1]->terminate(30), 0);
 }
 
 }  // namespace
