@@ -75,6 +75,18 @@ SessionEnd SubscriberSession::run(const EventWriter& write) {
     std::lock_guard lock(feed_->mutex());
     feed_->add(*this);
   }
+  SessionEnd end;
+  try {
+    end = push_until_done(write);
+  } catch (...) {
+    leave_feed();
+    throw;
+  }
+  leave_feed();
+  return end;
+}
+
+SessionEnd SubscriberSession::push_until_done(const EventWriter& write) {
   auto end = SessionEnd::kStreamBroken;
   auto next_commit = Clock::now() + commit_interval_;
   if (write(started_event())) {
@@ -115,6 +127,10 @@ SessionEnd SubscriberSession::run(const EventWriter& write) {
       }
     }
   }
+  return end;
+}
+
+void SubscriberSession::leave_feed() {
   std::vector<PartitionOffset> positions;
   {
     std::lock_guard lock(feed_->mutex());
@@ -122,7 +138,6 @@ SessionEnd SubscriberSession::run(const EventWriter& write) {
     positions = acknowledged_positions(true);
   }
   commit_now(positions);
-  return end;
 }
 
 void SubscriberSession::position_new_partitions() {

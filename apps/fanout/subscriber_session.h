@@ -126,6 +126,10 @@ class SubscriberSession final : public FeedSubscriber {
     bool limited = false;  // stopped by the flow limits, not by lack of records
   };
 
+  SessionEnd push_until_done(const EventWriter& write);
+  // Leaves the feed and commits what was acknowledged; after this the feed
+  // no longer touches the session.
+  void leave_feed();
   void position_new_partitions();
   void sync_private_reader();
   void fill(Batch& batch, Clock::time_point now);

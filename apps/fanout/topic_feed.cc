@@ -29,7 +29,11 @@ TopicFeed::TopicFeed(FeedOptions options)
 }
 
 TopicFeed::~TopicFeed() {
-  stopping_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    stop_requested_.notify_all();
+  }
   reader_.wake();
   thread_.join();
 }
@@ -148,24 +152,36 @@ void TopicFeed::on_revoked(const std::vector<TopicPartition>& partitions) {
 
 void TopicFeed::run() {
   while (!stopping_) {
-    Actions actions;
-    {
-      std::lock_guard lock(mutex_);
-      actions = plan();
+    try {
+      step();
+    } catch (const std::exception& error) {
+      // A seek or a pause refused for a partition revoked meanwhile: the
+      // next round plans again from the current assignment.
+      spdlog::warn("fanout {}: reader step failed: {}", options_.topic, error.what());
+      std::unique_lock lock(mutex_);
+      stop_requested_.wait_for(lock, kPollWait, [this] { return stopping_.load(); });
     }
-    for (const auto& seek : actions.seeks) reader_.seek(seek);
-    reader_.pause(actions.pause);
-    reader_.resume(actions.resume);
-    if (!actions.applied.empty()) {
-      std::lock_guard lock(mutex_);
-      for (const auto& [partition, resets] : actions.applied) {
-        const auto found = partitions_.find(partition);
-        if (found != partitions_.end()) found->second.applied = resets;
-      }
-    }
-    auto records = reader_.poll(kPollBatch, kPollWait);
-    if (!records.empty()) append(std::move(records));
   }
+}
+
+void TopicFeed::step() {
+  Actions actions;
+  {
+    std::lock_guard lock(mutex_);
+    actions = plan();
+  }
+  for (const auto& seek : actions.seeks) reader_.seek(seek);
+  reader_.pause(actions.pause);
+  reader_.resume(actions.resume);
+  if (!actions.applied.empty()) {
+    std::lock_guard lock(mutex_);
+    for (const auto& [partition, resets] : actions.applied) {
+      const auto found = partitions_.find(partition);
+      if (found != partitions_.end()) found->second.applied = resets;
+    }
+  }
+  auto records = reader_.poll(kPollBatch, kPollWait);
+  if (!records.empty()) append(std::move(records));
 }
 
 TopicFeed::Actions TopicFeed::plan() {

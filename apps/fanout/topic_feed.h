@@ -9,6 +9,7 @@
 // private reader, or cut off): a slow subscriber never slows the others.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -113,6 +114,7 @@ class TopicFeed final : private PartitionListener {
   void on_assigned(const std::vector<TopicPartition>& partitions) override;
   void on_revoked(const std::vector<TopicPartition>& partitions) override;
   void run();
+  void step();
   Actions plan();
   void plan_partition(int32_t partition, PartitionFeed& feed, Actions& actions);
   void evict_slow(int32_t partition, PartitionFeed& feed);
@@ -125,6 +127,7 @@ class TopicFeed final : private PartitionListener {
   std::map<int32_t, PartitionFeed> partitions_;
   std::set<FeedSubscriber*> subscribers_;
   std::atomic<bool> stopping_{false};
+  std::condition_variable stop_requested_;
   std::atomic<std::uint64_t> records_read_{0};
   RecordReader reader_;
   std::thread thread_;
