@@ -8,20 +8,42 @@ namespace whippet::fanout {
 
 namespace {
 
-Record to_record(const v1::ConsumedRecord& message) {
+// Moves the strings out: the message is parsed afresh for the next batch.
+Record to_record(v1::ConsumedRecord& message) {
   Record record;
-  record.topic = message.topic();
+  record.topic = std::move(*message.mutable_topic());
   record.partition = message.partition();
   record.offset = message.offset();
   record.timestamp = Timestamp(std::chrono::milliseconds(message.timestamp_ms()));
-  if (message.has_key()) record.key = message.key();
-  if (message.has_value()) record.value = message.value();
-  for (const auto& header : message.headers()) {
-    Header converted{header.key(), std::nullopt};
-    if (header.has_value()) converted.value = header.value();
+  if (message.has_key()) record.key = std::move(*message.mutable_key());
+  if (message.has_value()) record.value = std::move(*message.mutable_value());
+  for (auto& header : *message.mutable_headers()) {
+    Header converted{std::move(*header.mutable_key()), std::nullopt};
+    if (header.has_value()) converted.value = std::move(*header.mutable_value());
     record.headers.push_back(std::move(converted));
   }
   return record;
+}
+
+// Runs of consecutive offsets per partition, in the order they arrived.
+void add_ranges(const std::vector<DeliveredRecord>& records, v1::AcknowledgeRequest& request) {
+  std::map<int32_t, v1::AcknowledgeRequest::PartitionOffsets*> by_partition;
+  for (const auto& delivered : records) {
+    auto& entry = by_partition[delivered.record.partition];
+    if (!entry) {
+      entry = request.add_acknowledged();
+      entry->set_partition(delivered.record.partition);
+    }
+    const auto offset = delivered.record.offset;
+    auto* ranges = entry->mutable_ranges();
+    if (!ranges->empty() && ranges->rbegin()->last() + 1 == offset) {
+      ranges->rbegin()->set_last(offset);
+    } else {
+      auto* range = entry->add_ranges();
+      range->set_first(offset);
+      range->set_last(offset);
+    }
+  }
 }
 
 }  // namespace
@@ -33,6 +55,7 @@ FanoutClient::FanoutClient(FanoutClientOptions options, Callback on_records)
   channel_ = grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(),
                                        arguments);
   stub_ = v1::FanoutService::NewStub(channel_);
+  acknowledging_thread_ = std::thread([this] { send_acknowledgements(); });
   thread_ = std::thread([this] { run(); });
 }
 
@@ -63,6 +86,12 @@ void FanoutClient::stop() {
     changed_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(acknowledgements_mutex_);
+    acknowledgements_done_ = true;
+    acknowledgements_queued_.notify_all();
+  }
+  if (acknowledging_thread_.joinable()) acknowledging_thread_.join();
 }
 
 grpc::Status FanoutClient::last_status() const {
@@ -124,8 +153,8 @@ grpc::Status FanoutClient::run_stream() {
                          event.assignment().partitions().end());
     } else if (event.has_deliveries()) {
       records.clear();
-      for (const auto& delivery : event.deliveries().deliveries()) {
-        records.push_back({to_record(delivery.record()), delivery.attempt()});
+      for (auto& delivery : *event.mutable_deliveries()->mutable_deliveries()) {
+        records.push_back({to_record(*delivery.mutable_record()), delivery.attempt()});
       }
       received_.fetch_add(records.size());
       on_records_(records);
@@ -141,26 +170,37 @@ grpc::Status FanoutClient::run_stream() {
 
 void FanoutClient::acknowledge(const std::string& session,
                                const std::vector<DeliveredRecord>& records) {
-  v1::AcknowledgeRequest request;
-  request.set_session_id(session);
-  std::map<int32_t, v1::AcknowledgeRequest::PartitionOffsets*> by_partition;
-  for (const auto& delivered : records) {
-    auto& entry = by_partition[delivered.record.partition];
-    if (!entry) {
-      entry = request.add_acknowledged();
-      entry->set_partition(delivered.record.partition);
-    }
-    entry->add_offsets(delivered.record.offset);
+  std::lock_guard lock(acknowledgements_mutex_);
+  if (acknowledgements_.empty() || acknowledgements_.back().session != session) {
+    acknowledgements_.push_back({session, {}});
+    acknowledgements_.back().request.set_session_id(session);
   }
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::AcknowledgeResponse response;
-  const auto status = stub_->Acknowledge(&context, request, &response);
-  if (status.ok()) {
-    acknowledged_.fetch_add(response.accepted());
-  } else {
-    // The session ended: the proxy pushes these again on the next stream.
-    spdlog::debug("fanout client: acknowledgement refused: {}", status.error_message());
+  add_ranges(records, acknowledgements_.back().request);
+  acknowledgements_queued_.notify_one();
+}
+
+void FanoutClient::send_acknowledgements() {
+  while (true) {
+    std::vector<PendingAcknowledgements> pending;
+    {
+      std::unique_lock lock(acknowledgements_mutex_);
+      acknowledgements_queued_.wait(
+          lock, [&] { return !acknowledgements_.empty() || acknowledgements_done_; });
+      if (acknowledgements_.empty()) return;  // done, and nothing left to send
+      pending.swap(acknowledgements_);
+    }
+    for (const auto& batch : pending) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      v1::AcknowledgeResponse response;
+      const auto status = stub_->Acknowledge(&context, batch.request, &response);
+      if (status.ok()) {
+        acknowledged_.fetch_add(response.accepted());
+      } else {
+        // The session ended: the proxy pushes these again on the next stream.
+        spdlog::debug("fanout client: acknowledgement refused: {}", status.error_message());
+      }
+    }
   }
 }
 

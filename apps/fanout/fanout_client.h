@@ -61,7 +61,10 @@ class FanoutClient {
  private:
   void run();
   grpc::Status run_stream();
+  // Queues the acknowledgement of `records` for the acknowledging thread, so
+  // that reading the stream does not wait for a round trip per batch.
   void acknowledge(const std::string& session, const std::vector<DeliveredRecord>& records);
+  void send_acknowledgements();
   void wait_while_paused();
 
   FanoutClientOptions options_;
@@ -76,6 +79,16 @@ class FanoutClient {
   grpc::ClientContext* context_ = nullptr;  // of the stream open now
   grpc::Status last_status_;
   std::vector<int32_t> assignment_;
+
+  struct PendingAcknowledgements {
+    std::string session;
+    v1::AcknowledgeRequest request;
+  };
+  std::mutex acknowledgements_mutex_;
+  std::condition_variable acknowledgements_queued_;
+  std::vector<PendingAcknowledgements> acknowledgements_;
+  bool acknowledgements_done_ = false;
+  std::thread acknowledging_thread_;
 
   std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> acknowledged_{0};

@@ -16,6 +16,8 @@ namespace {
 constexpr std::size_t kMaxSubscriberName = 100;
 constexpr std::chrono::milliseconds kMinAckDeadline{100};
 constexpr std::chrono::milliseconds kMaxAckDeadline{3600 * 1000};
+// More than anyone can have in flight: a larger range is a client bug.
+constexpr int64_t kMaxRangeLength = 10'000'000;
 
 bool valid_subscriber_name(const std::string& name) {
   return !name.empty() && name.size() <= kMaxSubscriberName &&
@@ -138,9 +140,23 @@ grpc::Status FanoutServiceImpl::Acknowledge(grpc::ServerContext* /*context*/,
                 " has ended (or never existed here): its unacknowledged records are pushed "
                 "again to the subscriber's next stream"};
   }
+  // All or nothing: a bad range refuses the whole request.
   for (const auto& partition : request->acknowledged()) {
-    const auto result = session->acknowledge(
-        partition.partition(), std::span(partition.offsets().data(), partition.offsets().size()));
+    for (const auto& range : partition.ranges()) {
+      if (range.last() < range.first() || range.last() - range.first() > kMaxRangeLength) {
+        return {grpc::StatusCode::INVALID_ARGUMENT,
+                "acknowledged[].ranges[] must have first <= last and span at most " +
+                    std::to_string(kMaxRangeLength) + " offsets, got [" +
+                    std::to_string(range.first()) + ", " + std::to_string(range.last()) + "]"};
+      }
+    }
+  }
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const auto& partition : request->acknowledged()) {
+    ranges.clear();
+    for (const auto offset : partition.offsets()) ranges.emplace_back(offset, offset);
+    for (const auto& range : partition.ranges()) ranges.emplace_back(range.first(), range.last());
+    const auto result = session->acknowledge(partition.partition(), ranges);
     response->set_accepted(response->accepted() + result.accepted);
     response->set_ignored(response->ignored() + result.ignored);
   }

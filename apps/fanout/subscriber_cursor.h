@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -19,8 +20,50 @@ namespace whippet::fanout {
 using Clock = std::chrono::steady_clock;
 
 struct InFlightRecord {
-  SharedRecord record;
+  int64_t offset = 0;
+  SharedRecord record;  // released once acknowledged
+  Clock::time_point deadline;
   std::uint32_t attempt = 1;
+  bool acknowledged = false;
+};
+
+// Records pushed and not yet acknowledged, in offset order (a partition's
+// records are pushed in order, and a record pushed again keeps its place).
+// A deque rather than a map: no allocation per record, and the oldest
+// unacknowledged record, what may be committed, is at the front.
+class InFlightRecords {
+ public:
+  void push(SharedRecord record, Clock::time_point deadline) {
+    const auto offset = record->offset;
+    records_.push_back({offset, std::move(record), deadline, 1, false});
+    ++unacknowledged_;
+  }
+  // Acknowledges [first, last]; returns how many were in flight.
+  std::size_t acknowledge(int64_t first, int64_t last);
+  std::size_t size() const { return unacknowledged_; }
+  bool empty() const { return unacknowledged_ == 0; }
+  std::optional<int64_t> oldest() const {
+    if (records_.empty()) return std::nullopt;
+    return records_.front().offset;
+  }
+  // Records whose deadline passed, pushed again: attempt and deadline move on.
+  template <class Push>
+  void expire(Clock::time_point now, Clock::time_point next_deadline, Push push) {
+    for (auto& entry : records_) {
+      if (entry.acknowledged || entry.deadline > now) {
+        // First pushes are in deadline order: the rest are younger.
+        if (!entry.acknowledged && entry.attempt == 1) break;
+        continue;
+      }
+      ++entry.attempt;
+      entry.deadline = next_deadline;
+      push(entry);
+    }
+  }
+
+ private:
+  std::deque<InFlightRecord> records_;
+  std::size_t unacknowledged_ = 0;
 };
 
 struct Cursor {
@@ -32,13 +75,11 @@ struct Cursor {
   int64_t position = 0;
   Source source = Source::kShared;
   bool private_reader_assigned = false;
-  std::map<int64_t, InFlightRecord> in_flight;  // pushed, not acknowledged
-  std::optional<int64_t> committed;             // last committed to Kafka
+  InFlightRecords in_flight;
+  std::optional<int64_t> committed;  // last committed to Kafka
 
-  // What may be committed: nothing before the oldest record in flight.
-  int64_t acknowledged_position() const {
-    return in_flight.empty() ? position : in_flight.begin()->first;
-  }
+  // What may be committed: nothing from the oldest record in flight on.
+  int64_t acknowledged_position() const { return in_flight.oldest().value_or(position); }
 };
 
 // Everything of one subscriber session that its feed may touch.

@@ -106,7 +106,7 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write) {
           break;
         }
         fill(batch, Clock::now());
-        if (batch.records == 0 && !batch.assignment && state_.unpositioned.empty()) {
+        if (batch.records.empty() && !batch.assignment && state_.unpositioned.empty()) {
           if (!batch.limited && private_backlog_.empty() && has_private_cursors()) {
             poll_private = true;
           } else {
@@ -120,7 +120,7 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write) {
         }
       }
       if (batch.assignment && !write(*batch.assignment)) break;
-      if (batch.records > 0 && !write(batch.deliveries)) break;
+      if (!batch.records.empty() && !write(deliveries_event(batch))) break;
       if (Clock::now() >= next_commit) {
         commit_acknowledged();
         next_commit = Clock::now() + commit_interval_;
@@ -225,7 +225,7 @@ bool SubscriberSession::has_private_cursors() const {
 }
 
 bool SubscriberSession::room(const Batch& batch) const {
-  return !batch.limited && batch.records < kMaxBatchRecords && batch.bytes < kMaxBatchBytes &&
+  return !batch.limited && batch.records.size() < kMaxBatchRecords && batch.bytes < kMaxBatchBytes &&
          state_.in_flight < settings_.max_in_flight;
 }
 
@@ -240,29 +240,43 @@ void SubscriberSession::fill(Batch& batch, Clock::time_point now) {
   redeliver_expired(batch, now);
   take_private_backlog(batch, now);
   take_shared(batch, now);
+  for (const auto partition : batch.partitions) {
+    deadlines_.push_back({now + settings_.ack_deadline, partition});
+  }
+}
+
+const v1::SubscribeEvent& SubscriberSession::deliveries_event(const Batch& batch) {
+  // Built outside the feed's lock; clearing keeps the records' allocations
+  // for the next batch.
+  auto* deliveries = deliveries_.mutable_deliveries()->mutable_deliveries();
+  while (deliveries->size() > static_cast<int>(batch.records.size())) deliveries->RemoveLast();
+  for (std::size_t i = 0; i < batch.records.size(); ++i) {
+    auto* delivery = i < static_cast<std::size_t>(deliveries->size()) ? deliveries->Mutable(static_cast<int>(i))
+                                                                      : deliveries->Add();
+    delivery->mutable_record()->Clear();
+    sidecar::fill_consumed_record(*batch.records[i].record, delivery->mutable_record());
+    delivery->set_attempt(batch.records[i].attempt);
+  }
+  return deliveries_;
 }
 
 void SubscriberSession::redeliver_expired(Batch& batch, Clock::time_point now) {
-  while (!deadlines_.empty() && deadlines_.front().at <= now &&
-         batch.records < kMaxBatchRecords) {
-    const auto expired = deadlines_.front();
+  while (!deadlines_.empty() && deadlines_.front().at <= now) {
+    const auto check = deadlines_.front();
     deadlines_.pop_front();
-    const auto cursor = state_.cursors.find(expired.partition);
+    const auto cursor = state_.cursors.find(check.partition);
     if (cursor == state_.cursors.end()) continue;
-    const auto found = cursor->second.in_flight.find(expired.offset);
-    if (found == cursor->second.in_flight.end() || found->second.attempt != expired.attempt) {
-      continue;  // acknowledged, or pushed again since
+    const auto next_deadline = now + settings_.ack_deadline;
+    std::size_t again = 0;
+    cursor->second.in_flight.expire(now, next_deadline, [&](const InFlightRecord& entry) {
+      batch.records.push_back({entry.record, entry.attempt});
+      batch.bytes += payload_bytes(*entry.record);
+      ++again;
+    });
+    if (again > 0) {
+      deadlines_.push_back({next_deadline, check.partition});
+      redelivered_.fetch_add(again, std::memory_order_relaxed);
     }
-    auto& in_flight = found->second;
-    ++in_flight.attempt;
-    deadlines_.push_back({now + settings_.ack_deadline, expired.partition, expired.offset,
-                          in_flight.attempt});
-    auto* delivery = batch.deliveries.mutable_deliveries()->add_deliveries();
-    sidecar::fill_consumed_record(*in_flight.record, delivery->mutable_record());
-    delivery->set_attempt(in_flight.attempt);
-    ++batch.records;
-    batch.bytes += payload_bytes(*in_flight.record);
-    redelivered_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -306,7 +320,7 @@ void SubscriberSession::take_shared(Batch& batch, Clock::time_point now) {
     auto& cursor = state_.cursors[partition];
     while (room(batch)) {
       records.clear();
-      const auto wanted = std::min(kMaxBatchRecords - batch.records,
+      const auto wanted = std::min(kMaxBatchRecords - batch.records.size(),
                                    settings_.max_in_flight - state_.in_flight);
       feed_->read(partition, cursor.position, wanted, kMaxBatchBytes - batch.bytes, records);
       if (records.empty()) break;
@@ -330,14 +344,14 @@ bool SubscriberSession::offer(Cursor& cursor, const SharedRecord& record, Batch&
     batch.limited = true;
     return false;
   }
-  cursor.in_flight.emplace(record->offset, InFlightRecord{record, 1});
+  cursor.in_flight.push(record, now + settings_.ack_deadline);
   ++state_.in_flight;
   cursor.position = record->offset + 1;
-  deadlines_.push_back({now + settings_.ack_deadline, record->partition, record->offset, 1});
-  auto* delivery = batch.deliveries.mutable_deliveries()->add_deliveries();
-  sidecar::fill_consumed_record(*record, delivery->mutable_record());
-  delivery->set_attempt(1);
-  ++batch.records;
+  if (std::find(batch.partitions.begin(), batch.partitions.end(), record->partition) ==
+      batch.partitions.end()) {
+    batch.partitions.push_back(record->partition);
+  }
+  batch.records.push_back({record, 1});
   batch.bytes += bytes;
   pushed_.fetch_add(1, std::memory_order_relaxed);
   return true;
@@ -355,16 +369,16 @@ void SubscriberSession::wait_for_work(std::unique_lock<std::mutex>& lock,
 }
 
 SubscriberSession::AcknowledgeResult SubscriberSession::acknowledge(
-    int32_t partition, std::span<const int64_t> offsets) {
+    int32_t partition, std::span<const std::pair<int64_t, int64_t>> ranges) {
   AcknowledgeResult result;
   std::lock_guard lock(feed_->mutex());
   const auto cursor = state_.cursors.find(partition);
-  for (const auto offset : offsets) {
-    if (cursor != state_.cursors.end() && cursor->second.in_flight.erase(offset) == 1) {
-      ++result.accepted;
-    } else {
-      ++result.ignored;
-    }
+  for (const auto& [first, last] : ranges) {
+    const auto asked = last >= first ? static_cast<std::uint64_t>(last - first) + 1 : 0;
+    const auto accepted =
+        cursor == state_.cursors.end() ? 0 : cursor->second.in_flight.acknowledge(first, last);
+    result.accepted += static_cast<std::uint32_t>(accepted);
+    result.ignored += static_cast<std::uint32_t>(asked - accepted);
   }
   if (result.accepted > 0) {
     const bool was_full = state_.in_flight >= settings_.max_in_flight;

@@ -101,7 +101,9 @@ class SubscriberSession final : public FeedSubscriber {
     std::uint32_t accepted = 0;
     std::uint32_t ignored = 0;
   };
-  AcknowledgeResult acknowledge(int32_t partition, std::span<const int64_t> offsets);
+  // Inclusive ranges of offsets of `partition`.
+  AcknowledgeResult acknowledge(int32_t partition,
+                                std::span<const std::pair<int64_t, int64_t>> ranges);
 
   SessionSnapshot snapshot();
   const SessionSettings& settings() const { return settings_; }
@@ -112,16 +114,19 @@ class SubscriberSession final : public FeedSubscriber {
   void commit_now(const std::vector<PartitionOffset>& positions) override;
 
  private:
-  struct Deadline {
+  // When some records of `partition` may have passed their deadline.
+  struct DeadlineCheck {
     Clock::time_point at;
     int32_t partition;
-    int64_t offset;
+  };
+  struct Outgoing {
+    SharedRecord record;
     std::uint32_t attempt;
   };
   struct Batch {
-    v1::SubscribeEvent deliveries;
+    std::vector<Outgoing> records;
+    std::vector<int32_t> partitions;  // that got new records in flight
     std::optional<v1::SubscribeEvent> assignment;
-    std::size_t records = 0;
     std::size_t bytes = 0;
     bool limited = false;  // stopped by the flow limits, not by lack of records
   };
@@ -140,6 +145,7 @@ class SubscriberSession final : public FeedSubscriber {
   bool room(const Batch& batch) const;
   bool has_private_cursors() const;
   void wait_for_work(std::unique_lock<std::mutex>& lock, Clock::time_point next_commit);
+  const v1::SubscribeEvent& deliveries_event(const Batch& batch);
   void commit_acknowledged();
   std::vector<PartitionOffset> acknowledged_positions(bool changed_only);
   v1::SubscribeEvent started_event();
@@ -152,13 +158,14 @@ class SubscriberSession final : public FeedSubscriber {
 
   // Guarded by feed_->mutex().
   SessionCursors state_;
-  std::deque<Deadline> deadlines_;
+  std::deque<DeadlineCheck> deadlines_;
   std::optional<std::string> stop_reason_;
   bool woken_ = false;
   std::condition_variable wakeup_;
 
   // The session thread's own.
   std::deque<SharedRecord> private_backlog_;
+  v1::SubscribeEvent deliveries_;  // reused: its records keep their allocations
   std::size_t next_shared_partition_ = 0;
 
   std::atomic<std::uint64_t> pushed_{0};

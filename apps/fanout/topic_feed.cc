@@ -73,17 +73,22 @@ bool TopicFeed::try_share(int32_t partition, int64_t offset) {
   if (found == partitions_.end()) return false;
   auto& feed = found->second;
   const bool reset_pending = feed.positioned && feed.applied != feed.resets;
-  if (!feed.positioned || shared_cursors(partition).empty() ||
-      (reset_pending && offset < feed.buffer.end())) {
-    // Nobody reads it from the buffer (or the feed has not moved yet): move
-    // the feed to this reader instead of starting a private one.
-    feed.buffer.reset(offset);
-    feed.positioned = true;
-    ++feed.resets;
-    reader_.wake();
-    return true;
+  if (feed.positioned && !(reset_pending && offset < feed.buffer.end())) {
+    // Held in the buffer, or at most a buffer's length ahead of the feed:
+    // the feed brings it soon.
+    if (offset >= feed.buffer.start() &&
+        offset <= feed.buffer.end() + static_cast<int64_t>(options_.buffer.max_records)) {
+      return true;
+    }
+    if (!shared_cursors(partition).empty()) return false;
   }
-  return feed.buffer.covers(offset);
+  // Nobody reads it from the buffer (or the feed has not moved yet): move
+  // the feed to this reader instead of starting a private one.
+  feed.buffer.reset(offset);
+  feed.positioned = true;
+  ++feed.resets;
+  reader_.wake();
+  return true;
 }
 
 int64_t TopicFeed::read(int32_t partition, int64_t offset, std::size_t max_records,
@@ -200,9 +205,13 @@ void TopicFeed::plan_partition(int32_t partition, PartitionFeed& feed, Actions& 
   if (feed.positioned) {
     auto cursors = shared_cursors(partition);
     if (!cursors.empty()) {
-      int64_t slowest = cursors.front()->position;
-      for (const auto* cursor : cursors) slowest = std::min(slowest, cursor->position);
-      feed.buffer.trim_below(slowest);
+      // A cache, trimmed only when full: a subscriber that arrives a moment
+      // late still finds the records the others have read.
+      if (feed.buffer.full()) {
+        int64_t slowest = cursors.front()->position;
+        for (const auto* cursor : cursors) slowest = std::min(slowest, cursor->position);
+        feed.buffer.trim_below(slowest);
+      }
       if (feed.buffer.full()) evict_slow(partition, feed);
       wanted = !feed.buffer.full();
     }

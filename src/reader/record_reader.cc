@@ -78,8 +78,14 @@ struct RecordReader::Impl {
     const auto changed = from_list(partitions);
     if (reason == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       // Paused at the end until the application knows where to read: a
-      // guess would fetch records nobody wants.
-      for (int i = 0; i < partitions.cnt; ++i) partitions.elems[i].offset = RD_KAFKA_OFFSET_END;
+      // guess would fetch records nobody wants. The end as a number, not
+      // RD_KAFKA_OFFSET_END: librdkafka 2.0.2 resolves a logical offset with
+      // a ListOffsets request whose late (outdated) reply re-arms a timer
+      // that resets the position to the end again half a second after a
+      // seek, skipping the records between.
+      for (int i = 0; i < partitions.cnt; ++i) {
+        partitions.elems[i].offset = numeric_end(rk, partitions.elems[i]);
+      }
       log_failure(rd_kafka_incremental_assign(rk, &partitions), "assign");
       rd_kafka_pause_partitions(rk, &partitions);
       if (listener) listener->on_assigned(changed);
@@ -92,6 +98,21 @@ struct RecordReader::Impl {
                     error.what());
     }
     log_failure(rd_kafka_incremental_unassign(rk, &partitions), "unassign");
+  }
+
+  int64_t numeric_end(rd_kafka_t* rk, const rd_kafka_topic_partition_t& partition) const {
+    int64_t low = 0;
+    int64_t high = 0;
+    const auto err = rd_kafka_query_watermark_offsets(
+        rk, partition.topic, partition.partition, &low, &high,
+        static_cast<int>(options.cluster.request_timeout.count()));
+    if (err) {
+      // Paused until sought anyway; only a seek racing the lookup can be hurt.
+      spdlog::warn("reader of group {}: end of {}-{} unknown ({}), starting from the logical end",
+                   options.group_id, partition.topic, partition.partition, rd_kafka_err2str(err));
+      return RD_KAFKA_OFFSET_END;
+    }
+    return high;
   }
 
   void log_failure(rd_kafka_error_t* raw, const char* what) const {

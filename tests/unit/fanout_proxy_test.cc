@@ -21,7 +21,7 @@ TEST_F(FanoutFixture, EverySubscriberReceivesEveryRecord) {
   ASSERT_TRUE(first.wait_distinct(2000, 30s)) << first.distinct();
   ASSERT_TRUE(second.wait_distinct(2000, 30s)) << second.distinct();
   produce(500, 2000);
-  ASSERT_TRUE(first.wait_distinct(2500, 30s)) << first.distinct();
+  ASSERT_TRUE(first.wait_distinct(2500, 30s)) << first.distinct() << proxy_->snapshot_json();
   ASSERT_TRUE(second.wait_distinct(2500, 30s)) << second.distinct();
 
   const auto snapshot = nlohmann::json::parse(proxy_->snapshot_json());
@@ -45,7 +45,7 @@ TEST_F(FanoutFixture, AReconnectingSubscriberResumesFromItsAcknowledgedPosition)
   produce(300, 1000);
   ReceivedLog again;
   auto client = subscribe(request("resumer"), again);
-  ASSERT_TRUE(again.wait_distinct(300, 30s));
+  ASSERT_TRUE(again.wait_distinct(300, 30s)) << proxy_->snapshot_json();
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(again.distinct(), 300u) << "acknowledged records were pushed again";
   for (const auto& value : again.values()) EXPECT_GE(std::stoi(value), 1000);
