@@ -110,7 +110,7 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write) {
           if (!batch.limited && private_backlog_.empty() && has_private_cursors()) {
             poll_private = true;
           } else {
-            wait_for_work(lock, next_commit);
+            wait_for_work(lock, next_commit, batch.limited);
           }
         }
       }
@@ -342,6 +342,7 @@ bool SubscriberSession::offer(Cursor& cursor, const SharedRecord& record, Batch&
   const auto bytes = payload_bytes(*record);
   if (!limiter_.try_take(bytes, now)) {
     batch.limited = true;
+    refused_bytes_ = bytes;  // the wait is for room for this record
     return false;
   }
   cursor.in_flight.push(record, now + settings_.ack_deadline);
@@ -358,11 +359,15 @@ bool SubscriberSession::offer(Cursor& cursor, const SharedRecord& record, Batch&
 }
 
 void SubscriberSession::wait_for_work(std::unique_lock<std::mutex>& lock,
-                                      Clock::time_point next_commit) {
+                                      Clock::time_point next_commit, bool limited) {
   auto until = next_commit;
   if (!deadlines_.empty()) until = std::min(until, deadlines_.front().at);
-  if (const auto allowed = limiter_.next_allowed(0, Clock::now())) {
-    until = std::min(until, *allowed);
+  // Only a session the limits held back waits for them: an idle one with
+  // room in its allowance would otherwise wake at once, again and again.
+  if (limited) {
+    if (const auto allowed = limiter_.next_allowed(refused_bytes_, Clock::now())) {
+      until = std::min(until, *allowed);
+    }
   }
   wakeup_.wait_until(lock, until, [this] { return woken_ || stop_reason_ || state_.cut_off; });
   woken_ = false;

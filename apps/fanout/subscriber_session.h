@@ -144,7 +144,8 @@ class SubscriberSession final : public FeedSubscriber {
   bool offer(Cursor& cursor, const SharedRecord& record, Batch& batch, Clock::time_point now);
   bool room(const Batch& batch) const;
   bool has_private_cursors() const;
-  void wait_for_work(std::unique_lock<std::mutex>& lock, Clock::time_point next_commit);
+  void wait_for_work(std::unique_lock<std::mutex>& lock, Clock::time_point next_commit,
+                     bool limited);
   const v1::SubscribeEvent& deliveries_event(const Batch& batch);
   void commit_acknowledged();
   std::vector<PartitionOffset> acknowledged_positions(bool changed_only);
@@ -167,6 +168,7 @@ class SubscriberSession final : public FeedSubscriber {
   std::deque<SharedRecord> private_backlog_;
   v1::SubscribeEvent deliveries_;  // reused: its records keep their allocations
   std::size_t next_shared_partition_ = 0;
+  std::size_t refused_bytes_ = 0;  // of the record the flow limits held back last
 
   std::atomic<std::uint64_t> pushed_{0};
   std::atomic<std::uint64_t> redelivered_{0};
