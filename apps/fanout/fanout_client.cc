@@ -8,21 +8,33 @@ namespace whippet::fanout {
 
 namespace {
 
-// Moves the strings out: the message is parsed afresh for the next batch.
-Record to_record(v1::ConsumedRecord& message) {
-  Record record;
-  record.topic = std::move(*message.mutable_topic());
+void assign_optional(std::optional<Bytes>& target, bool present, const std::string& value) {
+  if (!present) {
+    target.reset();
+  } else if (target) {
+    target->assign(value);
+  } else {
+    target.emplace(value);
+  }
+}
+
+// Copies into a record kept from the batch before, so that neither the
+// record's strings nor the message's (parsed into again next time) are
+// allocated afresh for every record.
+void fill_record(const v1::ConsumedRecord& message, Record& record) {
+  record.topic.assign(message.topic());
   record.partition = message.partition();
   record.offset = message.offset();
   record.timestamp = Timestamp(std::chrono::milliseconds(message.timestamp_ms()));
-  if (message.has_key()) record.key = std::move(*message.mutable_key());
-  if (message.has_value()) record.value = std::move(*message.mutable_value());
-  for (auto& header : *message.mutable_headers()) {
-    Header converted{std::move(*header.mutable_key()), std::nullopt};
-    if (header.has_value()) converted.value = std::move(*header.mutable_value());
-    record.headers.push_back(std::move(converted));
+  assign_optional(record.key, message.has_key(), message.key());
+  assign_optional(record.value, message.has_value(), message.value());
+  record.headers.resize(static_cast<std::size_t>(message.headers_size()));
+  for (int i = 0; i < message.headers_size(); ++i) {
+    const auto& header = message.headers(i);
+    auto& target = record.headers[static_cast<std::size_t>(i)];
+    target.key.assign(header.key());
+    assign_optional(target.value, header.has_value(), header.value());
   }
-  return record;
 }
 
 // Runs of consecutive offsets per partition, in the order they arrived.
@@ -152,9 +164,12 @@ grpc::Status FanoutClient::run_stream() {
       assignment_.assign(event.assignment().partitions().begin(),
                          event.assignment().partitions().end());
     } else if (event.has_deliveries()) {
-      records.clear();
-      for (auto& delivery : *event.mutable_deliveries()->mutable_deliveries()) {
-        records.push_back({to_record(*delivery.mutable_record()), delivery.attempt()});
+      const auto& deliveries = event.deliveries().deliveries();
+      records.resize(static_cast<std::size_t>(deliveries.size()));
+      for (int i = 0; i < deliveries.size(); ++i) {
+        auto& delivered = records[static_cast<std::size_t>(i)];
+        fill_record(deliveries[i].record(), delivered.record);
+        delivered.attempt = deliveries[i].attempt();
       }
       received_.fetch_add(records.size());
       on_records_(records);

@@ -104,9 +104,11 @@ grpc::Status FanoutServiceImpl::Subscribe(grpc::ServerContext* context,
                request->subscriber(), session->settings().id, session->settings().filter.describe());
   SessionEnd end = SessionEnd::kStreamBroken;
   try {
-    end = session->run([&](const v1::SubscribeEvent& event) {
-      return !context->IsCancelled() && writer->Write(event);
-    });
+    end = session->run(
+        [&](const v1::SubscribeEvent& event) {
+          return !context->IsCancelled() && writer->Write(event);
+        },
+        [context] { return context->IsCancelled(); });
   } catch (const std::exception& error) {
     spdlog::error("fanout {}: session {} failed: {}", request->topic(), session->settings().id,
                   error.what());

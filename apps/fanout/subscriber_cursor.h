@@ -46,19 +46,22 @@ class InFlightRecords {
     if (records_.empty()) return std::nullopt;
     return records_.front().offset;
   }
-  // Records whose deadline passed, pushed again: attempt and deadline move on.
+  // Records whose deadline passed, pushed again: attempt and deadline move
+  // on. `push` returns false when its batch is full; then false is returned
+  // and the rest stay expired for the next batch.
   template <class Push>
-  void expire(Clock::time_point now, Clock::time_point next_deadline, Push push) {
+  bool expire(Clock::time_point now, Clock::time_point next_deadline, Push push) {
     for (auto& entry : records_) {
       if (entry.acknowledged || entry.deadline > now) {
         // First pushes are in deadline order: the rest are younger.
         if (!entry.acknowledged && entry.attempt == 1) break;
         continue;
       }
+      if (!push(entry)) return false;
       ++entry.attempt;
       entry.deadline = next_deadline;
-      push(entry);
     }
+    return true;
   }
 
  private:

@@ -12,6 +12,7 @@ namespace whippet::fanout {
 namespace {
 
 constexpr std::chrono::seconds kTakeoverTimeout{15};
+constexpr std::chrono::seconds kGracefulTakeover{2};
 
 std::string default_proxy_id() {
   char host[256] = {};
@@ -55,9 +56,13 @@ std::shared_ptr<SubscriberSession> SubscriberRegistry::open(SessionSettings sett
     spdlog::info("fanout {}: subscriber {} reconnected; ending its older stream {}",
                  settings.topic, settings.subscriber, id);
     entry.session->stop("replaced by a newer stream of subscriber " + settings.subscriber);
-    entry.cancel_stream();
     const auto older = id;
-    if (!closed_.wait_for(lock, kTakeoverTimeout, [&] { return !sessions_.contains(older); })) {
+    auto cancel_older = entry.cancel_stream;
+    const auto gone = [&] { return !sessions_.contains(older); };
+    // Stopped, it ends with ABORTED saying why; only a stream stuck writing
+    // to a client that stopped reading is cancelled.
+    if (!closed_.wait_for(lock, kGracefulTakeover, gone)) cancel_older();
+    if (!closed_.wait_for(lock, kTakeoverTimeout, gone)) {
       throw Error(ErrorCode::kTimeout, "the older stream of subscriber " + settings.subscriber +
                                            " did not end in time; try again");
     }

@@ -70,14 +70,15 @@ v1::SubscribeEvent SubscriberSession::started_event() {
   return event;
 }
 
-SessionEnd SubscriberSession::run(const EventWriter& write) {
+SessionEnd SubscriberSession::run(const EventWriter& write,
+                                  const std::function<bool()>& cancelled) {
   {
     std::lock_guard lock(feed_->mutex());
     feed_->add(*this);
   }
   SessionEnd end;
   try {
-    end = push_until_done(write);
+    end = push_until_done(write, cancelled);
   } catch (...) {
     leave_feed();
     throw;
@@ -86,11 +87,12 @@ SessionEnd SubscriberSession::run(const EventWriter& write) {
   return end;
 }
 
-SessionEnd SubscriberSession::push_until_done(const EventWriter& write) {
+SessionEnd SubscriberSession::push_until_done(const EventWriter& write,
+                                              const std::function<bool()>& cancelled) {
   auto end = SessionEnd::kStreamBroken;
   auto next_commit = Clock::now() + commit_interval_;
   if (write(started_event())) {
-    while (true) {
+    while (!cancelled()) {
       position_new_partitions();
       sync_private_reader();
       Batch batch;
@@ -268,14 +270,25 @@ void SubscriberSession::redeliver_expired(Batch& batch, Clock::time_point now) {
     if (cursor == state_.cursors.end()) continue;
     const auto next_deadline = now + settings_.ack_deadline;
     std::size_t again = 0;
-    cursor->second.in_flight.expire(now, next_deadline, [&](const InFlightRecord& entry) {
-      batch.records.push_back({entry.record, entry.attempt});
-      batch.bytes += payload_bytes(*entry.record);
-      ++again;
-    });
+    // Bounded like first pushes: a client that read slowly may have let
+    // thousands of deadlines pass, more than one message may carry.
+    const bool all = cursor->second.in_flight.expire(
+        now, next_deadline, [&](const InFlightRecord& entry) {
+          if (batch.records.size() >= kMaxBatchRecords || batch.bytes >= kMaxBatchBytes) {
+            return false;
+          }
+          batch.records.push_back({entry.record, entry.attempt + 1});
+          batch.bytes += payload_bytes(*entry.record);
+          ++again;
+          return true;
+        });
     if (again > 0) {
       deadlines_.push_back({next_deadline, check.partition});
       redelivered_.fetch_add(again, std::memory_order_relaxed);
+    }
+    if (!all) {
+      deadlines_.push_front({now, check.partition});  // the rest in the next batch
+      return;
     }
   }
 }

@@ -91,7 +91,9 @@ class SubscriberSession final : public FeedSubscriber {
 
   // Pushes until the stream breaks, stop() or a cut-off; then commits what
   // was acknowledged and leaves the feed. Runs on the stream's thread.
-  SessionEnd run(const EventWriter& write);
+  // `cancelled` says whether the client went away; it is asked at least
+  // every commit interval, so an idle stream whose client left ends too.
+  SessionEnd run(const EventWriter& write, const std::function<bool()>& cancelled);
   // Thread-safe; run() returns soon after (a write in progress completes or
   // fails first).
   void stop(const std::string& reason);
@@ -131,7 +133,7 @@ class SubscriberSession final : public FeedSubscriber {
     bool limited = false;  // stopped by the flow limits, not by lack of records
   };
 
-  SessionEnd push_until_done(const EventWriter& write);
+  SessionEnd push_until_done(const EventWriter& write, const std::function<bool()>& cancelled);
   // Leaves the feed and commits what was acknowledged; after this the feed
   // no longer touches the session.
   void leave_feed();

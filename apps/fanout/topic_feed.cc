@@ -9,6 +9,10 @@ namespace whippet::fanout {
 namespace {
 
 constexpr std::size_t kPollBatch = 2000;
+// How long a full buffer may hold a waiting subscriber back before the
+// slowest are moved out: long enough for a healthy subscriber to work
+// through a burst, short enough that the others hardly notice a stalled one.
+constexpr std::chrono::milliseconds kEvictionGrace{500};
 constexpr std::chrono::milliseconds kPollWait{100};
 
 RecordReaderOptions reader_options(const FeedOptions& options) {
@@ -185,7 +189,10 @@ void TopicFeed::step() {
       if (found != partitions_.end()) found->second.applied = resets;
     }
   }
-  auto records = reader_.poll(kPollBatch, kPollWait);
+  // A poll may bring records of one partition only: at most a quarter of a
+  // buffer, so that a buffer is never far over its limit.
+  const auto batch = std::clamp<std::size_t>(options_.buffer.max_records / 4, 1, kPollBatch);
+  auto records = reader_.poll(batch, kPollWait);
   if (!records.empty()) append(std::move(records));
 }
 
@@ -212,7 +219,11 @@ void TopicFeed::plan_partition(int32_t partition, PartitionFeed& feed, Actions& 
         for (const auto* cursor : cursors) slowest = std::min(slowest, cursor->position);
         feed.buffer.trim_below(slowest);
       }
-      if (feed.buffer.full()) evict_slow(partition, feed);
+      if (feed.buffer.full()) {
+        evict_slow(partition, feed);
+      } else {
+        feed.held_back_since.reset();
+      }
       wanted = !feed.buffer.full();
     }
   }
@@ -227,7 +238,14 @@ void TopicFeed::evict_slow(int32_t partition, PartitionFeed& feed) {
   const auto end = feed.buffer.end();
   const bool someone_waits = std::any_of(cursors.begin(), cursors.end(),
                                          [&](const Cursor* cursor) { return cursor->position >= end; });
-  if (!someone_waits) return;  // everyone has work: pausing slows nobody
+  if (!someone_waits) {  // everyone has work: pausing slows nobody
+    feed.held_back_since.reset();
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (!feed.held_back_since) feed.held_back_since = now;
+  if (now - *feed.held_back_since < kEvictionGrace) return;
+  feed.held_back_since.reset();
   // Those in the oldest quarter of the buffer go, so that one eviction frees
   // room for a while instead of one record.
   const auto start = feed.buffer.start();

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -103,6 +104,8 @@ class TopicFeed final : private PartitionListener {
     std::uint64_t resets = 0;    // buffer resets asked for
     std::uint64_t applied = 0;   // resets the reader has seeked for
     bool paused = true;
+    // Since when the full buffer holds a waiting subscriber back.
+    std::optional<std::chrono::steady_clock::time_point> held_back_since;
   };
   struct Actions {
     std::vector<PartitionOffset> seeks;
