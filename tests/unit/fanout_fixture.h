@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,6 +22,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "embedded_consumer_fixture.h"
 #include "fanout_client.h"
@@ -126,6 +129,7 @@ class RawSubscriber {
   }
   ~RawSubscriber() {
     context_.TryCancel();
+    resume_reading();
     thread_.join();
   }
   RawSubscriber(const RawSubscriber&) = delete;
@@ -133,6 +137,22 @@ class RawSubscriber {
 
   // Ends the stream from the client's side, as a crashed subscriber would.
   void cancel() { context_.TryCancel(); }
+  // Stops reading the stream (after the message being read), as a
+  // subscriber too busy to read would: the proxy's writes then block.
+  void pause_reading() {
+    std::lock_guard lock(mutex_);
+    paused_ = true;
+  }
+  // Stops reading once the next deliveries were read.
+  void pause_reading_after_deliveries() {
+    std::lock_guard lock(mutex_);
+    pause_after_deliveries_ = true;
+  }
+  void resume_reading() {
+    std::lock_guard lock(mutex_);
+    paused_ = false;
+    changed_.notify_all();
+  }
 
   // The session id of SessionStarted, once it came within the timeout.
   std::optional<std::string> wait_started(std::chrono::milliseconds timeout) {
@@ -167,7 +187,7 @@ class RawSubscriber {
   void run() {
     v1::SubscribeEvent event;
     while (reader_->Read(&event)) {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
       if (event.has_started()) {
         session_ = event.started().session_id();
         assignment_.assign(event.started().assignment().partitions().begin(),
@@ -181,8 +201,13 @@ class RawSubscriber {
                                  delivery.attempt(), delivery.record().value(),
                                  FanoutTestClock::now()});
         }
+        if (pause_after_deliveries_) {
+          pause_after_deliveries_ = false;
+          paused_ = true;
+        }
       }
       changed_.notify_all();
+      changed_.wait(lock, [&] { return !paused_; });
     }
     auto status = reader_->Finish();
     std::lock_guard lock(mutex_);
@@ -198,6 +223,8 @@ class RawSubscriber {
   std::vector<int32_t> assignment_;
   std::vector<Delivery> deliveries_;
   std::optional<grpc::Status> status_;
+  bool paused_ = false;
+  bool pause_after_deliveries_ = false;
   std::thread thread_;
 };
 
@@ -213,6 +240,12 @@ class FanoutFixture : public EmbeddedConsumerFixture {
 
   void start_proxy(fanout::FanoutOptions options = default_options()) {
     options.cluster = cluster_options_;
+    // For investigating a failure: librdkafka's debug contexts for the
+    // proxy's readers (seen with WHIPPET_LOG_LEVEL=debug).
+    if (const char* debug = std::getenv("WHIPPET_FANOUT_TEST_RDKAFKA_DEBUG")) {
+      options.cluster.librdkafka_properties["debug"] = debug;
+      spdlog::set_level(spdlog::level::debug);
+    }
     group_prefix_ = testing::unique_name("fanout");
     options.group_prefix = group_prefix_;
     proxy_.reset();  // a previous instance leaves before the next one starts
@@ -291,7 +324,8 @@ class FanoutFixture : public EmbeddedConsumerFixture {
 
   // The snapshot of the subscriber's session on this proxy, or null.
   nlohmann::json subscriber_snapshot(const std::string& subscriber) const {
-    for (const auto& session : snapshot()["subscribers"]) {
+    const auto state = snapshot();  // not in the range-for: operator[] would dangle
+    for (const auto& session : state["subscribers"]) {
       if (session["subscriber"] == subscriber) return session;
     }
     return nullptr;
