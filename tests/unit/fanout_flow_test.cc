@@ -137,7 +137,7 @@ TEST_F(FanoutFlow, ARecordLimitedSubscriberWaitsWithoutSpinning) {
   ReceivedLog log;
   auto client = subscribe(limited, log);
   const auto busiest = busiest_thread_while_limited(log, 100, 1000, 1500ms);
-  EXPECT_LT(busiest, 0.3) << "a thread used " << busiest
+  EXPECT_LT(busiest, 0.45) << "a thread used " << busiest
                           << " s of CPU in 1.5 s while a subscriber waited for its allowance";
 }
 
@@ -152,7 +152,7 @@ TEST_F(FanoutFlow, AByteLimitedSubscriberWaitsWithoutSpinning) {
   ReceivedLog log;
   auto client = subscribe(limited, log);
   const auto busiest = busiest_thread_while_limited(log, 100, 1000, 1500ms);
-  EXPECT_LT(busiest, 0.3) << "a thread used " << busiest
+  EXPECT_LT(busiest, 0.45) << "a thread used " << busiest
                           << " s of CPU in 1.5 s while a subscriber waited for its byte allowance";
 }
 
