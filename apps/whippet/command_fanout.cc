@@ -1,23 +1,15 @@
 // `whippet fanout`: the fan-out proxy (proto/whippet/v1/fanout.proto). Each
 // topic is read from Kafka once and pushed to every subscriber stream.
 
-#include <iostream>
-
-#include <fmt/core.h>
-#include <spdlog/spdlog.h>
-
-#include "cluster_target.h"
 #include "commands.h"
 #include "fanout_server.h"
-#include "shutdown_signals.h"
+#include "served_endpoint.h"
 
 namespace whippet::cli {
 namespace {
 
 struct FanoutCommandOptions {
-  std::string listen = "127.0.0.1:50061";
-  std::optional<int> metrics_port;
-  std::string metrics_host = "127.0.0.1";
+  ServedEndpoint endpoint{"127.0.0.1:50061"};
   std::string group_prefix = "whippet-fanout";
   std::string proxy_id;
   std::size_t buffer_records = 20000;
@@ -33,7 +25,7 @@ struct FanoutCommandOptions {
 fanout::FanoutOptions to_fanout_options(const FanoutCommandOptions& options,
                                         const CommandContext& context) {
   fanout::FanoutOptions fanout_options;
-  fanout_options.listen_address = options.listen;
+  fanout_options.listen_address = options.endpoint.listen;
   fanout_options.cluster = context.config.cluster;
   fanout_options.group_prefix = options.group_prefix;
   fanout_options.proxy_id = options.proxy_id;
@@ -47,30 +39,8 @@ fanout::FanoutOptions to_fanout_options(const FanoutCommandOptions& options,
   fanout_options.max_subscribers = options.max_subscribers;
   fanout_options.commit_interval = std::chrono::milliseconds(options.commit_interval_ms);
   fanout_options.session_timeout = std::chrono::milliseconds(options.session_timeout_ms);
-  if (options.metrics_port) {
-    fanout_options.metrics_http =
-        metrics::MetricsHttpServerOptions{options.metrics_host, *options.metrics_port};
-  }
+  fanout_options.metrics_http = options.endpoint.metrics_http();
   return fanout_options;
-}
-
-void run_fanout(const FanoutCommandOptions& options, CliState& state) {
-  StopRequest stop;
-  ShutdownSignals signals(stop);  // before any thread starts
-  auto context = make_command_context(state.global);
-  state.target = context.target;
-  ensure_reachable(context);
-  fanout::FanoutServer server(to_fanout_options(options, context));
-  const auto host = options.listen.substr(0, options.listen.rfind(':'));
-  // Scripts and tests wait for this line: keep its form.
-  std::cout << "fanout: listening on " << host << ":" << server.port() << "\n";
-  if (!server.metrics_url().empty()) {
-    std::cout << "fanout: metrics on " << server.metrics_url() << "/metrics\n";
-  }
-  std::cout << "fanout: " << context.target.describe() << "\n" << std::flush;
-  stop.wait();
-  fmt::print(stderr, "whippet fanout: stopping: {}\n", stop.reason());
-  server.shutdown();
 }
 
 }  // namespace
@@ -83,15 +53,7 @@ void add_fanout_command(CLI::App& app, CliState& state) {
       "SIGTERM: each topic is read from Kafka once and pushed to every subscriber; a "
       "subscriber's acknowledged positions are committed to its own consumer group. Run "
       "several with the same --group-prefix to split the partitions between them.");
-  command->add_option("--listen", options->listen,
-                      "host:port to serve gRPC on (port 0: any free port, printed at start)")
-      ->capture_default_str();
-  command->add_option("--metrics-port", options->metrics_port,
-                      "Serve Prometheus /metrics on this port (0: any free port); off by default")
-      ->check(CLI::Range(0, 65535));
-  command->add_option("--metrics-host", options->metrics_host,
-                      "Address the metrics endpoint binds to")
-      ->capture_default_str();
+  add_endpoint_options(*command, options->endpoint);
   command->add_option("--group-prefix", options->group_prefix,
                       "Consumer groups: <prefix>.<topic> for the proxies, "
                       "<prefix>.<topic>.<subscriber> for each subscriber's positions")
@@ -139,7 +101,11 @@ void add_fanout_command(CLI::App& app, CliState& state) {
       "  whippet fanout                                   # embedded cluster, 127.0.0.1:50061\n"
       "  whippet --brokers kafka:9092 fanout --listen 127.0.0.1:0 --metrics-port 9401\n"
       "  whippet --brokers kafka:9092 fanout --proxy-id fanout-b --listen 127.0.0.1:50062"));
-  command->callback([options, &state] { run_fanout(*options, state); });
+  command->callback([options, &state] {
+    serve_until_stopped("fanout", options->endpoint, state, [&](const CommandContext& context) {
+      return std::make_unique<fanout::FanoutServer>(to_fanout_options(*options, context));
+    });
+  });
 }
 
 }  // namespace whippet::cli

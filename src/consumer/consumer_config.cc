@@ -21,22 +21,7 @@ std::string assignment_strategy_name(AssignmentStrategy strategy) {
 
 kafka::Properties consumer_properties(const ConsumerOptions& options,
                                       const ResolvedCluster& cluster) {
-  auto properties = kafka::cluster_properties(cluster, options.cluster);
-  properties["group.id"] = options.group_id;
-  properties["enable.auto.commit"] = "false";
-  properties["enable.auto.offset.store"] = "false";
-  properties["enable.partition.eof"] = "false";
-  // A partition resumed after back-pressure waits for the Fetch in flight,
-  // which the broker holds up to this long once the other partitions are
-  // caught up; librdkafka's 500 ms default made every pause cost half a
-  // second. 100 ms keeps idle fetch traffic at ten requests a second.
-  properties["fetch.wait.max.ms"] = "100";
-  // librdkafka 2.0.2 stops fetching while its local queue holds
-  // queued.min.messages (100000) and looks again only a hard-coded second
-  // later (fetch.queue.backoff.ms exists from 2.3.0 on): with 100-byte
-  // records a consumer stalled a second every 100,000. The prefetch stays
-  // bounded by queued.max.messages.kbytes (64 MiB).
-  properties["queued.min.messages"] = "10000000";
+  auto properties = kafka::consumer_base_properties(cluster, options.cluster, options.group_id);
   // Only used when a committed offset has fallen out of retention; first
   // assignments get an explicit, committed starting position instead.
   properties["auto.offset.reset"] =

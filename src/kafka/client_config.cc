@@ -64,4 +64,25 @@ KafkaHandle create_client(rd_kafka_type_t type, ConfHandle conf) {
   return KafkaHandle(handle);
 }
 
+Properties consumer_base_properties(const ResolvedCluster& cluster, const ClusterOptions& options,
+                                    const std::string& group_id) {
+  auto properties = cluster_properties(cluster, options);
+  properties["group.id"] = group_id;
+  properties["enable.auto.commit"] = "false";
+  properties["enable.auto.offset.store"] = "false";
+  properties["enable.partition.eof"] = "false";
+  // A partition resumed after back-pressure waits for the Fetch in flight,
+  // which the broker holds up to this long once the other partitions are
+  // caught up; librdkafka's 500 ms default made every pause cost half a
+  // second. 100 ms keeps idle fetch traffic at ten requests a second.
+  properties["fetch.wait.max.ms"] = "100";
+  // librdkafka 2.0.2 stops fetching while its local queue holds
+  // queued.min.messages (100000) and looks again only a hard-coded second
+  // later (fetch.queue.backoff.ms exists from 2.3.0 on): with 100-byte
+  // records a consumer stalled a second every 100,000. The prefetch stays
+  // bounded by queued.max.messages.kbytes.
+  properties["queued.min.messages"] = "10000000";
+  return properties;
+}
+
 }  // namespace whippet::kafka

@@ -131,16 +131,9 @@ RecordReader::RecordReader(RecordReaderOptions options) : impl_(std::make_unique
     throw Error(ErrorCode::kInvalidArgument, "a RecordReader needs a group_id");
   }
   impl_->cluster = resolve_cluster(settings.cluster);
-  auto properties = kafka::cluster_properties(impl_->cluster, settings.cluster);
-  properties["group.id"] = settings.group_id;
-  properties["enable.auto.commit"] = "false";
-  properties["enable.auto.offset.store"] = "false";
-  properties["enable.partition.eof"] = "false";
+  auto properties =
+      kafka::consumer_base_properties(impl_->cluster, settings.cluster, settings.group_id);
   properties["auto.offset.reset"] = "earliest";
-  properties["fetch.wait.max.ms"] = "100";
-  // See consumer_config.cc: librdkafka 2.0.2 otherwise stalls a second every
-  // 100,000 queued records; the byte bound below still limits the prefetch.
-  properties["queued.min.messages"] = "10000000";
   properties["queued.max.messages.kbytes"] = std::to_string(settings.max_prefetch_kilobytes);
   properties["session.timeout.ms"] = std::to_string(settings.session_timeout.count());
   properties["partition.assignment.strategy"] = "cooperative-sticky";

@@ -345,14 +345,7 @@ class FanoutFixture : public EmbeddedConsumerFixture {
 
   // Where each partition's next record will go.
   std::map<int32_t, int64_t> end_offsets() const {
-    AdminOptions options;
-    options.cluster = cluster_options_;
-    AdminClient admin(options);
-    std::map<int32_t, int64_t> ends;
-    for (const auto& partition : admin.describe_topic(topic_).partitions) {
-      ends[partition.partition] = partition.high_watermark;
-    }
-    return ends;
+    return testing::end_offsets(cluster_options_, topic_);
   }
 
   // The consumer group holding a subscriber's acknowledged positions.
