@@ -16,10 +16,12 @@ struct FanoutOptions {
   // host:port; port 0 picks a free one (see FanoutServer::port()).
   std::string listen_address = "127.0.0.1:50061";
   ClusterOptions cluster;
-  // Instances with the same prefix share topics: "<prefix>.<topic>" is the
+  // Instances with the same prefix share topics: "<prefix>:<topic>" is the
   // proxy group splitting a topic's partitions between them, and
-  // "<prefix>.<topic>.<subscriber>" the group holding a subscriber's
+  // "<prefix>:<topic>:<subscriber>" the group holding a subscriber's
   // acknowledged positions.
+  // (':' never appears in topic or subscriber names, so a proxy group
+  // cannot be mistaken for a subscriber's.)
   std::string group_prefix = "whippet-fanout";
   // Names this instance in SessionStarted and logs; empty: host and pid.
   std::string proxy_id;

@@ -145,9 +145,11 @@ grpc::Status FanoutServiceImpl::Acknowledge(grpc::ServerContext* /*context*/,
   // All or nothing: a bad range refuses the whole request.
   for (const auto& partition : request->acknowledged()) {
     for (const auto& range : partition.ranges()) {
-      if (range.last() < range.first() || range.last() - range.first() > kMaxRangeLength) {
+      // Offsets are not negative: checked first, the difference cannot overflow.
+      if (range.first() < 0 || range.last() < range.first() ||
+          range.last() - range.first() > kMaxRangeLength) {
         return {grpc::StatusCode::INVALID_ARGUMENT,
-                "acknowledged[].ranges[] must have first <= last and span at most " +
+                "acknowledged[].ranges[] must have 0 <= first <= last and span at most " +
                     std::to_string(kMaxRangeLength) + " offsets, got [" +
                     std::to_string(range.first()) + ", " + std::to_string(range.last()) + "]"};
       }

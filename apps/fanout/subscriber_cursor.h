@@ -12,8 +12,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "partition_buffer.h"
+#include "whippet/record_reader.h"
 
 namespace whippet::fanout {
 
@@ -95,8 +97,10 @@ struct SessionCursors {
   // the shared buffer).
   std::set<int32_t> release_from_private;
   bool assignment_changed = false;
-  // Set by the feed under the cut-off policy; the session ends.
+  // Set by the feed under the cut-off policy; the session ends and commits
+  // these, the acknowledged positions of the cursors the feed removed.
   std::optional<std::string> cut_off;
+  std::vector<PartitionOffset> cut_off_positions;
   std::size_t in_flight = 0;
   std::uint64_t evictions = 0;
 };

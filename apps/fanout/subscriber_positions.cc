@@ -16,7 +16,8 @@ SubscriberSession::AcknowledgeResult SubscriberSession::acknowledge(
   std::lock_guard lock(feed_->mutex());
   const auto cursor = state_.cursors.find(partition);
   for (const auto& [first, last] : ranges) {
-    const auto asked = last >= first ? static_cast<std::uint64_t>(last - first) + 1 : 0;
+    // The service refuses ranges that are negative, reversed or too long.
+    const auto asked = static_cast<std::uint64_t>(last - first) + 1;
     const auto accepted =
         cursor == state_.cursors.end() ? 0 : cursor->second.in_flight.acknowledge(first, last);
     result.accepted += static_cast<std::uint32_t>(accepted);
@@ -42,6 +43,9 @@ std::vector<PartitionOffset> SubscriberSession::acknowledged_positions(bool chan
 }
 
 void SubscriberSession::commit_acknowledged() {
+  // Reading the positions and committing them under one lock: a revoke's
+  // newer commit cannot land before this older one.
+  std::lock_guard committing(commit_mutex_);
   std::vector<PartitionOffset> positions;
   {
     std::lock_guard lock(feed_->mutex());
@@ -65,6 +69,7 @@ void SubscriberSession::commit_acknowledged() {
 
 void SubscriberSession::commit_now(const std::vector<PartitionOffset>& positions) {
   if (positions.empty()) return;
+  std::lock_guard committing(commit_mutex_);
   try {
     private_reader_.commit(positions);
   } catch (const Error& error) {

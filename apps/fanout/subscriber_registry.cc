@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "whippet/error.h"
@@ -32,41 +33,46 @@ SubscriberRegistry::~SubscriberRegistry() {
 }
 
 std::shared_ptr<TopicFeed> SubscriberRegistry::feed_locked(const std::string& topic) {
-  auto& feed = feeds_[topic];
-  if (!feed) {
-    FeedOptions feed_options;
-    feed_options.cluster = options_.cluster;
-    feed_options.topic = topic;
-    feed_options.group_id = options_.group_prefix + "." + topic;
-    feed_options.buffer = options_.buffer;
-    feed_options.slow_subscribers = options_.slow_subscribers;
-    feed_options.session_timeout = options_.session_timeout;
-    feed = std::make_shared<TopicFeed>(std::move(feed_options));
-    spdlog::info("fanout: reading topic {} in group {}.{}", topic, options_.group_prefix, topic);
-  }
+  const auto found = feeds_.find(topic);
+  if (found != feeds_.end()) return found->second;
+  FeedOptions feed_options;
+  feed_options.cluster = options_.cluster;
+  feed_options.topic = topic;
+  feed_options.group_id = options_.group_prefix + ":" + topic;
+  feed_options.buffer = options_.buffer;
+  feed_options.slow_subscribers = options_.slow_subscribers;
+  feed_options.session_timeout = options_.session_timeout;
+  // Registered only once built: a constructor that throws leaves nothing behind.
+  auto feed = std::make_shared<TopicFeed>(std::move(feed_options));
+  feeds_.emplace(topic, feed);
+  spdlog::info("fanout: reading topic {} in group {}:{}", topic, options_.group_prefix, topic);
   return feed;
 }
 
 std::shared_ptr<SubscriberSession> SubscriberRegistry::open(SessionSettings settings,
                                                             std::function<void()> cancel_stream) {
   std::unique_lock lock(mutex_);
-  for (auto& [id, entry] : sessions_) {
-    const auto& other = entry.session->settings();
-    if (other.topic != settings.topic || other.subscriber != settings.subscriber) continue;
+  // Again after every takeover: another stream of the subscriber may have
+  // arrived and taken over while this one waited.
+  while (true) {
+    const auto older = std::find_if(sessions_.begin(), sessions_.end(), [&](const auto& entry) {
+      const auto& other = entry.second.session->settings();
+      return other.topic == settings.topic && other.subscriber == settings.subscriber;
+    });
+    if (older == sessions_.end()) break;
+    const auto older_id = older->first;
     spdlog::info("fanout {}: subscriber {} reconnected; ending its older stream {}",
-                 settings.topic, settings.subscriber, id);
-    entry.session->stop("replaced by a newer stream of subscriber " + settings.subscriber);
-    const auto older = id;
-    auto cancel_older = entry.cancel_stream;
-    const auto gone = [&] { return !sessions_.contains(older); };
+                 settings.topic, settings.subscriber, older_id);
+    older->second.session->stop("replaced by a newer stream of subscriber " + settings.subscriber);
+    auto cancel_older = older->second.cancel_stream;
+    const auto gone = [&] { return !sessions_.contains(older_id); };
     // Stopped, it ends with ABORTED saying why; only a stream stuck writing
     // to a client that stopped reading is cancelled.
     if (!closed_.wait_for(lock, kGracefulTakeover, gone)) cancel_older();
     if (!closed_.wait_for(lock, kTakeoverTimeout, gone)) {
-      throw Error(ErrorCode::kTimeout, "the older stream of subscriber " + settings.subscriber +
-                                           " did not end in time; try again");
+      throw Error(ErrorCode::kShutdown, "the older stream of subscriber " + settings.subscriber +
+                                            " did not end in time; try again");
     }
-    break;
   }
   if (stopping_) throw Error(ErrorCode::kShutdown, "the proxy is shutting down");
   if (sessions_.size() >= options_.max_subscribers) {
@@ -80,7 +86,7 @@ std::shared_ptr<SubscriberSession> SubscriberRegistry::open(SessionSettings sett
                 "-" + std::to_string(next_id_++);
   SessionEnvironment environment;
   environment.cluster = options_.cluster;
-  environment.subscriber_group = options_.group_prefix + "." + settings.topic + "." +
+  environment.subscriber_group = options_.group_prefix + ":" + settings.topic + ":" +
                                  settings.subscriber;
   environment.commit_interval = options_.commit_interval;
   environment.private_prefetch_kilobytes = options_.private_prefetch_kilobytes;

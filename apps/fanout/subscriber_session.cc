@@ -135,9 +135,11 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write,
 void SubscriberSession::leave_feed() {
   std::vector<PartitionOffset> positions;
   {
-    std::lock_guard lock(feed_->mutex());
-    feed_->remove(*this);
+    std::unique_lock lock(feed_->mutex());
+    feed_->remove(*this, lock);
     positions = acknowledged_positions(true);
+    positions.insert(positions.end(), state_.cut_off_positions.begin(),
+                     state_.cut_off_positions.end());
   }
   commit_now(positions);
 }
@@ -307,6 +309,12 @@ void SubscriberSession::take_private_backlog(Batch& batch, Clock::time_point now
       // Caught up with the shared buffer: rejoin it.
       cursor.source = Cursor::Source::kShared;
       cursor.position = record->offset;
+      // Released now, so that an eviction soon after assigns it afresh at
+      // the cursor's position rather than reading on past what was dropped.
+      if (cursor.private_reader_assigned) {
+        cursor.private_reader_assigned = false;
+        state_.release_from_private.insert(record->partition);
+      }
       std::erase_if(private_backlog_, [&](const SharedRecord& queued) {
         return queued->partition == record->partition;
       });
@@ -352,6 +360,12 @@ bool SubscriberSession::offer(Cursor& cursor, const SharedRecord& record, Batch&
     return true;
   }
   if (!room(batch)) return false;
+  // One record left unacknowledged (a poison message) must not let the
+  // acknowledged ones after it pile up in its cursor without bound.
+  if (const auto oldest = cursor.in_flight.oldest();
+      oldest && record->offset - *oldest >= window_limit()) {
+    return false;
+  }
   const auto bytes = payload_bytes(*record);
   if (!limiter_.try_take(bytes, now)) {
     batch.limited = true;

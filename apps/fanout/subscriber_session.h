@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -145,6 +146,10 @@ class SubscriberSession final : public FeedSubscriber {
   void take_shared(Batch& batch, Clock::time_point now);
   bool offer(Cursor& cursor, const SharedRecord& record, Batch& batch, Clock::time_point now);
   bool room(const Batch& batch) const;
+  // How far past its oldest unacknowledged record a cursor may push.
+  int64_t window_limit() const {
+    return static_cast<int64_t>(settings_.max_in_flight) * 10 + 10000;
+  }
   bool has_private_cursors() const;
   void wait_for_work(std::unique_lock<std::mutex>& lock, Clock::time_point next_commit,
                      bool limited);
@@ -171,6 +176,10 @@ class SubscriberSession final : public FeedSubscriber {
   v1::SubscribeEvent deliveries_;  // reused: its records keep their allocations
   std::size_t next_shared_partition_ = 0;
   std::size_t refused_bytes_ = 0;  // of the record the flow limits held back last
+
+  // Held from reading positions to the end of their commit (see
+  // commit_acknowledged); taken before the feed's mutex, never after it.
+  std::mutex commit_mutex_;
 
   std::atomic<std::uint64_t> pushed_{0};
   std::atomic<std::uint64_t> redelivered_{0};

@@ -1,7 +1,7 @@
 #pragma once
 
 // One topic read once for every subscriber of this proxy instance. The
-// proxy group ("<prefix>.<topic>") splits the topic's partitions between
+// proxy group ("<prefix>:<topic>") splits the topic's partitions between
 // the instances; each partition read here goes into a bounded shared
 // buffer. The feed reads a partition only while some subscriber needs it,
 // pauses it while the buffer is full, and moves a subscriber that holds the
@@ -75,9 +75,10 @@ class TopicFeed final : private PartitionListener {
   std::mutex& mutex() { return mutex_; }
 
   // Both under mutex(). add() marks every assigned partition unpositioned
-  // for the subscriber.
+  // for the subscriber; remove() waits (releasing the lock) while a revoke
+  // is committing for it, so that it is never used after it left.
   void add(FeedSubscriber& subscriber);
-  void remove(FeedSubscriber& subscriber);
+  void remove(FeedSubscriber& subscriber, std::unique_lock<std::mutex>& lock);
   std::vector<int32_t> assignment() const;
 
   // Under mutex(): whether a cursor of `partition` about to read `offset`
@@ -129,6 +130,8 @@ class TopicFeed final : private PartitionListener {
   mutable std::mutex mutex_;
   std::map<int32_t, PartitionFeed> partitions_;
   std::set<FeedSubscriber*> subscribers_;
+  std::set<FeedSubscriber*> committing_;  // by on_revoked, outside the lock
+  std::condition_variable commits_done_;
   std::atomic<bool> stopping_{false};
   std::condition_variable stop_requested_;
   std::atomic<std::uint64_t> records_read_{0};

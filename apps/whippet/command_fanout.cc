@@ -55,8 +55,8 @@ void add_fanout_command(CLI::App& app, CliState& state) {
       "several with the same --group-prefix to split the partitions between them.");
   add_endpoint_options(*command, options->endpoint);
   command->add_option("--group-prefix", options->group_prefix,
-                      "Consumer groups: <prefix>.<topic> for the proxies, "
-                      "<prefix>.<topic>.<subscriber> for each subscriber's positions")
+                      "Consumer groups: <prefix>:<topic> for the proxies, "
+                      "<prefix>:<topic>:<subscriber> for each subscriber's positions")
       ->capture_default_str();
   command->add_option("--proxy-id", options->proxy_id,
                       "Name of this instance in sessions and logs (default: host-pid)");

@@ -107,10 +107,12 @@ struct RecordReader::Impl {
         rk, partition.topic, partition.partition, &low, &high,
         static_cast<int>(options.cluster.request_timeout.count()));
     if (err) {
-      // Paused until sought anyway; only a seek racing the lookup can be hurt.
-      spdlog::warn("reader of group {}: end of {}-{} unknown ({}), starting from the logical end",
+      // The beginning, not the end: should its lookup reset the position
+      // after a seek, records are read twice (and dropped by the
+      // application as older than what it has), never skipped.
+      spdlog::warn("reader of group {}: end of {}-{} unknown ({}), assigning the beginning",
                    options.group_id, partition.topic, partition.partition, rd_kafka_err2str(err));
-      return RD_KAFKA_OFFSET_END;
+      return RD_KAFKA_OFFSET_BEGINNING;
     }
     return high;
   }

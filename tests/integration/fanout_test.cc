@@ -223,7 +223,7 @@ TEST(FanoutTest, ProxyKilledWithSigkillSubscribersResumeFromAcknowledgedPosition
   AdminClient admin(admin_options);
   std::vector<std::map<int32_t, int64_t>> committed(subscribers.size());
   for (std::size_t i = 0; i < subscribers.size(); ++i) {
-    for (const auto& lag : admin.group_lag(prefix + "." + topic + ".slow-" + std::to_string(i),
+    for (const auto& lag : admin.group_lag(prefix + ":" + topic + ":slow-" + std::to_string(i),
                                            {topic})) {
       committed[i][lag.topic_partition.partition] = lag.committed_offset.value_or(0);
     }

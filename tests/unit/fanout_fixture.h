@@ -350,7 +350,7 @@ class FanoutFixture : public EmbeddedConsumerFixture {
 
   // The consumer group holding a subscriber's acknowledged positions.
   std::string subscriber_group(const std::string& subscriber) const {
-    return group_prefix_ + "." + topic_ + "." + subscriber;
+    return group_prefix_ + ":" + topic_ + ":" + subscriber;
   }
 
   // `count` records with values "0".."count-1", keys spread over the partitions.
