@@ -272,11 +272,13 @@ void SubscriberSession::redeliver_expired(Batch& batch, Clock::time_point now) {
     if (cursor == state_.cursors.end()) continue;
     const auto next_deadline = now + settings_.ack_deadline;
     std::size_t again = 0;
-    // Bounded like first pushes: a client that read slowly may have let
-    // thousands of deadlines pass, more than one message may carry.
+    // Half a batch at most: a client that read slowly may have let more
+    // deadlines pass than one message may carry, and records not pushed
+    // yet must still get their turn when deadlines keep passing.
     const bool all = cursor->second.in_flight.expire(
         now, next_deadline, [&](const InFlightRecord& entry) {
-          if (batch.records.size() >= kMaxBatchRecords || batch.bytes >= kMaxBatchBytes) {
+          if (batch.records.size() >= kMaxBatchRecords / 2 ||
+              batch.bytes >= kMaxBatchBytes / 2) {
             return false;
           }
           batch.records.push_back({entry.record, entry.attempt + 1});
