@@ -9,9 +9,14 @@
 // that a scrape renders at the end. Rounds alternate which side goes first
 // (a warm page cache or a quiet spell favours neither); the cost printed is
 // the median of the rounds' paired ratios, with best-of-each alongside.
+// Each side's CPU time per record (all threads of the process, from the
+// first record to the last) is printed too: on a shared 2-core machine the
+// throughput of one round swings with whatever else runs, the CPU a record
+// costs much less.
 // The embedded cluster keeps only about 5 MB per partition, so there the
 // record count is capped to what it holds.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,7 +26,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
-#include <algorithm>
+
+#include <sys/resource.h>
 
 #include <spdlog/spdlog.h>
 
@@ -72,8 +78,28 @@ void produce(const whippet::ClusterOptions& cluster, const std::string& topic, i
   producer.flush(std::chrono::seconds(120));
 }
 
-double consume(const whippet::ClusterOptions& cluster, const std::string& topic, int records,
-               bool observed, int round) {
+std::chrono::nanoseconds process_cpu_time() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto to_duration = [](const timeval& time) {
+    return std::chrono::seconds(time.tv_sec) + std::chrono::microseconds(time.tv_usec);
+  };
+  return to_duration(usage.ru_utime) + to_duration(usage.ru_stime);
+}
+
+struct Measurement {
+  double records_per_second = 0;
+  double cpu_nanoseconds_per_record = 0;
+};
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const auto middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+Measurement consume(const whippet::ClusterOptions& cluster, const std::string& topic, int records,
+                    bool observed, int round) {
   whippet::ConsumerOptions options;
   options.cluster = cluster;
   options.group_id = topic + (observed ? "-on-" : "-off-") + std::to_string(round);
@@ -93,6 +119,8 @@ double consume(const whippet::ClusterOptions& cluster, const std::string& topic,
   std::atomic<int> traced{0};
   Clock::time_point first{};
   Clock::time_point last{};
+  std::chrono::nanoseconds first_cpu{};
+  std::chrono::nanoseconds last_cpu{};
   whippet::Consumer consumer(options, [&](const whippet::Record&) {
     const int count = received.fetch_add(1, std::memory_order_relaxed) + 1;
     // Checked on a sample: asking for the context parses it, which a handler
@@ -103,10 +131,12 @@ double consume(const whippet::ClusterOptions& cluster, const std::string& topic,
     if (count == 1) {
       std::lock_guard lock(mutex);
       first = Clock::now();
+      first_cpu = process_cpu_time();
     }
     if (count == records) {
       std::lock_guard lock(mutex);
       last = Clock::now();
+      last_cpu = process_cpu_time();
       done.notify_all();
     }
   });
@@ -125,7 +155,8 @@ double consume(const whippet::ClusterOptions& cluster, const std::string& topic,
                  traced.load(), records / 1000);
     std::exit(1);
   }
-  return records / std::chrono::duration<double>(last - first).count();
+  return {records / std::chrono::duration<double>(last - first).count(),
+          static_cast<double>((last_cpu - first_cpu).count()) / records};
 }
 
 }  // namespace
@@ -155,9 +186,10 @@ int main(int argc, char** argv) {
   double best_off = 0;
   double best_on = 0;
   std::vector<double> ratios;
+  std::vector<double> cpu_ratios;
   for (int round = 1; round <= settings.rounds; ++round) {
-    double off = 0;
-    double on = 0;
+    Measurement off;
+    Measurement on;
     if (round % 2 == 1) {
       off = consume(cluster, topic, records, false, round);
       on = consume(cluster, topic, records, true, round);
@@ -165,19 +197,23 @@ int main(int argc, char** argv) {
       on = consume(cluster, topic, records, true, round);
       off = consume(cluster, topic, records, false, round);
     }
-    std::printf("round %d: off %.0f records/s, on %.0f records/s, ratio %.3f\n", round, off, on,
-                on / off);
+    std::printf("round %d: off %.0f records/s (%.0f ns CPU a record), on %.0f records/s (%.0f ns), "
+                "ratio %.3f\n",
+                round, off.records_per_second, off.cpu_nanoseconds_per_record,
+                on.records_per_second, on.cpu_nanoseconds_per_record,
+                on.records_per_second / off.records_per_second);
     std::fflush(stdout);
-    best_off = std::max(best_off, off);
-    best_on = std::max(best_on, on);
-    ratios.push_back(on / off);
+    best_off = std::max(best_off, off.records_per_second);
+    best_on = std::max(best_on, on.records_per_second);
+    ratios.push_back(on.records_per_second / off.records_per_second);
+    cpu_ratios.push_back(on.cpu_nanoseconds_per_record / off.cpu_nanoseconds_per_record);
   }
-  std::sort(ratios.begin(), ratios.end());
-  const auto middle = ratios.size() / 2;
-  const double median =
-      ratios.size() % 2 == 1 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2;
+  const double throughput = median(ratios);
+  const double cpu = median(cpu_ratios);
   std::printf("metrics+tracing: median ratio of paired rounds %.3f (cost %.1f%%); best of each: off "
               "%.0f records/s, on %.0f records/s, ratio %.3f\n",
-              median, 100.0 * (1.0 - median), best_off, best_on, best_on / best_off);
+              throughput, 100.0 * (1.0 - throughput), best_off, best_on, best_on / best_off);
+  std::printf("metrics+tracing: median CPU per record on/off %.3f (cost %.1f%%)\n", cpu,
+              100.0 * (cpu - 1.0));
   return 0;
 }

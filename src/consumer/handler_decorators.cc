@@ -119,7 +119,7 @@ Handler with_metrics(Handler handler, metrics::MetricsReporter reporter, std::st
       });
       throw;
     }
-    const auto duration = std::chrono::steady_clock::now() - start;
+    const auto duration = handler_start::finish() - start;
     report_outcome(*reporters, record.topic, [&](const metrics::ConsumerReporter& topic) {
       topic.record_handled(duration);
     });

@@ -1,5 +1,7 @@
 #include "consumer/worker_pool.h"
 
+#include "consumer/handler_start.h"
+
 namespace whippet::consumer {
 
 namespace {
@@ -74,6 +76,9 @@ void WorkerPool::run() {
       tasks_.pop_front();
     }
     task();
+    // The next task may start long after this one ended: its first record
+    // reads the clock afresh.
+    handler_start::forget_finish();
   }
 }
 

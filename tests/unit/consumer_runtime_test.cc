@@ -9,6 +9,7 @@
 #include "support/test_cluster.h"
 #include "whippet/consumer.h"
 #include "whippet/embedded_cluster.h"
+#include "whippet/prometheus.h"
 
 namespace whippet {
 namespace {
@@ -122,6 +123,38 @@ TEST_F(ConsumerRuntimeTest, OperatorPauseAndBackPressureTogetherLoseAndRepeatNot
       ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
     }
   }
+}
+
+// With metrics on, a handler's end reading serves as the start of the next
+// record of the same worker task; one begun after an idle spell must be
+// timed from its own start, not from the end of the record before the spell.
+TEST_F(ConsumerRuntimeTest, ARecordAfterAnIdleSpellRunsSinceItsOwnStart) {
+  auto options = this->options();
+  options.worker_threads = 1;  // the thread that timed the first records begins the stuck one
+  options.metrics = metrics::MetricsReporter({std::make_shared<metrics::PrometheusSink>()});
+  std::promise<void> stuck;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  HandledRecords handled;
+  Consumer consumer(options, [&](const Record& record) {
+    handled.add(record);
+    if (record.partition == 0 && record.offset == 1) {
+      stuck.set_value();
+      released.wait();
+    }
+  });
+  testing::produce_numbered(cluster_options_, topic_, 2, 2);
+  ASSERT_TRUE(handled.wait_for_count(2, 20s));
+  std::this_thread::sleep_for(1500ms);
+  testing::produce_numbered(cluster_options_, topic_, 2, 2);
+  ASSERT_EQ(stuck.get_future().wait_for(20s), std::future_status::ready);
+  const auto snapshot = consumer.snapshot();
+  const auto* partition = find(snapshot, 0);
+  ASSERT_NE(partition, nullptr);
+  ASSERT_EQ(partition->in_progress_offset, 1);
+  EXPECT_LT(partition->in_progress_seconds, 1.0) << "timed from before the idle spell";
+  release.set_value();
+  EXPECT_TRUE(handled.wait_for_count(4, 20s));
 }
 
 }  // namespace
