@@ -25,15 +25,19 @@ DurationHistogram::bounds_nanoseconds() {
   return bounds;
 }
 
-void DurationHistogram::observe(std::chrono::nanoseconds duration) noexcept {
+void DurationHistogram::observe(std::chrono::nanoseconds duration,
+                                const StripeLease& lease) noexcept {
   // A clock step can make a measured duration negative; count it as zero
   // rather than corrupt the sum.
   const std::int64_t nanoseconds = std::max<std::int64_t>(duration.count(), 0);
   const auto& bounds = bounds_nanoseconds();
   // Prometheus buckets are "less than or equal": the first bound >= value.
-  const auto index = static_cast<std::size_t>(
-      std::lower_bound(bounds.begin(), bounds.end(), nanoseconds) - bounds.begin());
-  const auto& lease = this_thread_stripe_lease();
+  // Most handlers finish within the first bucket: no search for them.
+  const auto index =
+      nanoseconds <= bounds.front()
+          ? 0
+          : static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), nanoseconds) -
+                                     bounds.begin());
   auto& stripe = stripes_[lease.index];
   add_to_stripe(stripe.buckets[index], 1, lease);
   add_to_stripe(stripe.sum_nanoseconds, static_cast<std::uint64_t>(nanoseconds), lease);

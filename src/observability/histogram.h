@@ -36,7 +36,11 @@ class DurationHistogram {
  public:
   DurationHistogram();
 
-  void observe(std::chrono::nanoseconds duration) noexcept;
+  void observe(std::chrono::nanoseconds duration) noexcept {
+    observe(duration, this_thread_stripe_lease());
+  }
+  // With the lease the caller already looked up for other series it adds to.
+  void observe(std::chrono::nanoseconds duration, const StripeLease& lease) noexcept;
   HistogramSnapshot snapshot() const;
 
  private:

@@ -32,8 +32,10 @@ std::string_view error_type_label(std::string_view error_type) {
 }
 
 void record_handled(ConsumerSeries& series, std::chrono::nanoseconds duration) noexcept {
-  series.handled.add();
-  series.handler_duration.observe(duration);
+  // Once per record: the thread's stripe looked up once for both series.
+  const auto& lease = this_thread_stripe_lease();
+  series.handled.add(1, lease);
+  series.handler_duration.observe(duration, lease);
 }
 
 void record_failed(SinkState& state, ConsumerSeries& series, std::chrono::nanoseconds duration,

@@ -45,8 +45,9 @@ inline void add_to_stripe(std::atomic<std::uint64_t>& cell, std::uint64_t amount
 
 class StripedCounter {
  public:
-  void add(std::uint64_t amount = 1) noexcept {
-    const auto& lease = this_thread_stripe_lease();
+  void add(std::uint64_t amount = 1) noexcept { add(amount, this_thread_stripe_lease()); }
+  // With the lease the caller already looked up for other series it adds to.
+  void add(std::uint64_t amount, const StripeLease& lease) noexcept {
     add_to_stripe(stripes_[lease.index].value, amount, lease);
   }
   std::uint64_t load() const noexcept {
