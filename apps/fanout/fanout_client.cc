@@ -4,38 +4,12 @@
 
 #include <map>
 
+#include "subscribe_call.h"
+#include "subscribe_event_reader.h"
+
 namespace whippet::fanout {
 
 namespace {
-
-void assign_optional(std::optional<Bytes>& target, bool present, const std::string& value) {
-  if (!present) {
-    target.reset();
-  } else if (target) {
-    target->assign(value);
-  } else {
-    target.emplace(value);
-  }
-}
-
-// Copies into a record kept from the batch before, so that neither the
-// record's strings nor the message's (parsed into again next time) are
-// allocated afresh for every record.
-void fill_record(const v1::ConsumedRecord& message, Record& record) {
-  record.topic.assign(message.topic());
-  record.partition = message.partition();
-  record.offset = message.offset();
-  record.timestamp = Timestamp(std::chrono::milliseconds(message.timestamp_ms()));
-  assign_optional(record.key, message.has_key(), message.key());
-  assign_optional(record.value, message.has_value(), message.value());
-  record.headers.resize(static_cast<std::size_t>(message.headers_size()));
-  for (int i = 0; i < message.headers_size(); ++i) {
-    const auto& header = message.headers(i);
-    auto& target = record.headers[static_cast<std::size_t>(i)];
-    target.key.assign(header.key());
-    assign_optional(target.value, header.has_value(), header.value());
-  }
-}
 
 // Runs of consecutive offsets per partition, in the order they arrived.
 void add_ranges(const std::vector<DeliveredRecord>& records, v1::AcknowledgeRequest& request) {
@@ -147,37 +121,36 @@ grpc::Status FanoutClient::run_stream() {
     if (stopping_) return grpc::Status::CANCELLED;
     context_ = &context;
   }
-  auto reader = stub_->Subscribe(&context, options_.request);
+  SubscribeCall call(channel_, context, options_.request);
   streams_opened_.fetch_add(1);
   std::string session;
-  v1::SubscribeEvent event;
-  std::vector<DeliveredRecord> records;
-  while (reader->Read(&event)) {
+  grpc::ByteBuffer message;
+  SubscribeEventRead event;  // read into again: its records keep their allocations
+  using Kind = SubscribeEventRead::Kind;
+  while (call.read(message)) {
+    if (!read_subscribe_event(message, event)) {
+      context.TryCancel();
+      call.finish();
+      std::lock_guard lock(mutex_);
+      context_ = nullptr;
+      return {grpc::StatusCode::INTERNAL, "the proxy sent a message that is not a SubscribeEvent"};
+    }
     wait_while_paused();
-    if (event.has_started()) {
-      session = event.started().session_id();
+    if (event.kind == Kind::kStarted) {
+      session = event.session_id;
       std::lock_guard lock(mutex_);
-      assignment_.assign(event.started().assignment().partitions().begin(),
-                         event.started().assignment().partitions().end());
-    } else if (event.has_assignment()) {
+      assignment_ = event.assignment;
+    } else if (event.kind == Kind::kAssignment) {
       std::lock_guard lock(mutex_);
-      assignment_.assign(event.assignment().partitions().begin(),
-                         event.assignment().partitions().end());
-    } else if (event.has_deliveries()) {
-      const auto& deliveries = event.deliveries().deliveries();
-      records.resize(static_cast<std::size_t>(deliveries.size()));
-      for (int i = 0; i < deliveries.size(); ++i) {
-        auto& delivered = records[static_cast<std::size_t>(i)];
-        fill_record(deliveries[i].record(), delivered.record);
-        delivered.attempt = deliveries[i].attempt();
-      }
-      received_.fetch_add(records.size());
-      on_records_(records);
+      assignment_ = event.assignment;
+    } else if (event.kind == Kind::kDeliveries) {
+      received_.fetch_add(event.records.size());
+      on_records_(event.records);
       wait_while_paused();
-      acknowledge(session, records);
+      acknowledge(session, event.records);
     }
   }
-  const auto status = reader->Finish();
+  const auto status = call.finish();
   std::lock_guard lock(mutex_);
   context_ = nullptr;
   return status;

@@ -4,15 +4,6 @@
 
 namespace whippet::fanout {
 
-std::size_t payload_bytes(const Record& record) {
-  std::size_t bytes = (record.key ? record.key->size() : 0) +
-                      (record.value ? record.value->size() : 0);
-  for (const auto& header : record.headers) {
-    bytes += header.key.size() + (header.value ? header.value->size() : 0);
-  }
-  return bytes;
-}
-
 void PartitionBuffer::reset(int64_t offset) {
   records_.clear();
   bytes_ = 0;
@@ -22,7 +13,7 @@ void PartitionBuffer::reset(int64_t offset) {
 bool PartitionBuffer::append(SharedRecord record) {
   if (record->offset < end_) return false;
   end_ = record->offset + 1;
-  bytes_ += payload_bytes(*record);
+  bytes_ += record->payload;
   records_.push_back(std::move(record));
   return true;
 }
@@ -33,7 +24,7 @@ bool PartitionBuffer::full() const {
 
 void PartitionBuffer::trim_below(int64_t offset) {
   while (!records_.empty() && records_.front()->offset < offset) {
-    bytes_ -= payload_bytes(*records_.front());
+    bytes_ -= records_.front()->payload;
     records_.pop_front();
   }
 }
@@ -53,7 +44,7 @@ int64_t PartitionBuffer::read(int64_t offset, std::size_t max_records, std::size
   int64_t next = offset;
   for (auto index = index_of(offset); index < records_.size() && taken < max_records; ++index) {
     const auto& record = records_[index];
-    const auto size = payload_bytes(*record);
+    const auto size = record->payload;
     if (taken > 0 && bytes + size > max_bytes) break;
     bytes += size;
     ++taken;

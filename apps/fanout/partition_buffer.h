@@ -10,20 +10,14 @@
 #include <memory>
 #include <vector>
 
-#include "whippet/record.h"
+#include "fanout_record.h"
 
 namespace whippet::fanout {
-
-using SharedRecord = std::shared_ptr<const Record>;
 
 struct BufferLimits {
   std::size_t max_records = 20000;
   std::size_t max_bytes = 32 * 1024 * 1024;
 };
-
-// Key, value and header bytes: what the byte limits of buffers and
-// subscribers count.
-std::size_t payload_bytes(const Record& record);
 
 class PartitionBuffer {
  public:

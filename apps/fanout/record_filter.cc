@@ -10,15 +10,15 @@ RecordFilter::RecordFilter(std::vector<HeaderCondition> headers, std::set<Bytes>
                            std::optional<Bytes> key_prefix)
     : headers_(std::move(headers)), keys_(std::move(keys)), key_prefix_(std::move(key_prefix)) {}
 
-bool RecordFilter::matches(const Record& record) const {
+bool RecordFilter::matches(const std::optional<Bytes>& key, const Headers& headers) const {
   for (const auto& condition : headers_) {
-    const auto found = std::find_if(record.headers.rbegin(), record.headers.rend(),
+    const auto found = std::find_if(headers.rbegin(), headers.rend(),
                                     [&](const Header& header) { return header.key == condition.key; });
-    if (found == record.headers.rend()) return false;
+    if (found == headers.rend()) return false;
     if (condition.value && found->value != condition.value) return false;
   }
-  if (!keys_.empty() && (!record.key || !keys_.contains(*record.key))) return false;
-  if (key_prefix_ && (!record.key || !record.key->starts_with(*key_prefix_))) return false;
+  if (!keys_.empty() && (!key || !keys_.contains(*key))) return false;
+  if (key_prefix_ && (!key || !key->starts_with(*key_prefix_))) return false;
   return true;
 }
 

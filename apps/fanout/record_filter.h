@@ -24,7 +24,8 @@ class RecordFilter {
   RecordFilter(std::vector<HeaderCondition> headers, std::set<Bytes> keys,
                std::optional<Bytes> key_prefix);
 
-  bool matches(const Record& record) const;
+  bool matches(const Record& record) const { return matches(record.key, record.headers); }
+  bool matches(const std::optional<Bytes>& key, const Headers& headers) const;
   bool empty() const { return headers_.empty() && keys_.empty() && !key_prefix_; }
   std::string describe() const;
 

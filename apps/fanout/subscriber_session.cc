@@ -4,14 +4,15 @@
 
 #include <algorithm>
 
-#include "record_messages.h"
 #include "whippet/error.h"
 
 namespace whippet::fanout {
 
 namespace {
 
-constexpr std::size_t kMaxBatchRecords = 500;
+// Larger batches mean fewer messages, wake-ups and acknowledgements per
+// record; the byte bound keeps a message far below gRPC's default 4 MiB.
+constexpr std::size_t kMaxBatchRecords = 2000;
 constexpr std::size_t kMaxBatchBytes = 1024 * 1024;
 constexpr std::size_t kPrivatePollRecords = 500;
 constexpr std::chrono::milliseconds kPrivatePollWait{50};
@@ -91,11 +92,14 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write,
                                               const std::function<bool()>& cancelled) {
   auto end = SessionEnd::kStreamBroken;
   auto next_commit = Clock::now() + commit_interval_;
+  // Reused: its records' vector keeps its capacity from batch to batch.
+  Batch batch;
+  batch.records.reserve(kMaxBatchRecords);
   if (write(started_event())) {
     while (!cancelled()) {
       position_new_partitions();
       sync_private_reader();
-      Batch batch;
+      batch.clear();
       bool poll_private = false;
       {
         std::unique_lock lock(feed_->mutex());
@@ -118,11 +122,12 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write,
       }
       if (poll_private) {
         for (auto& record : private_reader_.poll(kPrivatePollRecords, kPrivatePollWait)) {
-          private_backlog_.push_back(std::make_shared<const Record>(std::move(record)));
+          private_backlog_.push_back(share_record(std::move(record)));
         }
       }
       if (batch.assignment && !write(*batch.assignment)) break;
       if (!batch.records.empty() && !write(deliveries_event(batch))) break;
+      batch.records.clear();  // sent: the records are held in flight, not here
       if (Clock::now() >= next_commit) {
         commit_acknowledged();
         next_commit = Clock::now() + commit_interval_;
@@ -247,21 +252,14 @@ void SubscriberSession::fill(Batch& batch, Clock::time_point now) {
   for (const auto partition : batch.partitions) {
     deadlines_.push_back({now + settings_.ack_deadline, partition});
   }
+  pushed_.fetch_add(batch.first_pushes, std::memory_order_relaxed);
 }
 
 const v1::SubscribeEvent& SubscriberSession::deliveries_event(const Batch& batch) {
-  // Built outside the feed's lock; clearing keeps the records' allocations
-  // for the next batch.
-  auto* deliveries = deliveries_.mutable_deliveries()->mutable_deliveries();
-  while (deliveries->size() > static_cast<int>(batch.records.size())) deliveries->RemoveLast();
-  for (std::size_t i = 0; i < batch.records.size(); ++i) {
-    auto* delivery = i < static_cast<std::size_t>(deliveries->size()) ? deliveries->Mutable(static_cast<int>(i))
-                                                                      : deliveries->Add();
-    delivery->mutable_record()->Clear();
-    sidecar::fill_consumed_record(*batch.records[i].record, delivery->mutable_record());
-    delivery->set_attempt(batch.records[i].attempt);
-  }
-  return deliveries_;
+  // Built outside the feed's lock from the records' own encodings.
+  deliveries_.clear();
+  for (const auto& outgoing : batch.records) deliveries_.add(*outgoing.record, outgoing.attempt);
+  return deliveries_.event();
 }
 
 void SubscriberSession::redeliver_expired(Batch& batch, Clock::time_point now) {
@@ -282,7 +280,7 @@ void SubscriberSession::redeliver_expired(Batch& batch, Clock::time_point now) {
             return false;
           }
           batch.records.push_back({entry.record, entry.attempt + 1});
-          batch.bytes += payload_bytes(*entry.record);
+          batch.bytes += entry.record->payload;
           ++again;
           return true;
         });
@@ -347,16 +345,16 @@ void SubscriberSession::take_shared(Batch& batch, Clock::time_point now) {
                                    settings_.max_in_flight - state_.in_flight);
       feed_->read(partition, cursor.position, wanted, kMaxBatchBytes - batch.bytes, records);
       if (records.empty()) break;
-      for (const auto& record : records) {
-        if (!offer(cursor, record, batch, now)) break;
+      for (auto& record : records) {
+        if (!offer(cursor, std::move(record), batch, now)) break;
       }
     }
   }
 }
 
-bool SubscriberSession::offer(Cursor& cursor, const SharedRecord& record, Batch& batch,
+bool SubscriberSession::offer(Cursor& cursor, SharedRecord record, Batch& batch,
                               Clock::time_point now) {
-  if (!settings_.filter.matches(*record)) {
+  if (!settings_.filter.matches(record->key, record->headers)) {
     cursor.position = record->offset + 1;
     filtered_.fetch_add(1, std::memory_order_relaxed);
     return true;
@@ -368,7 +366,7 @@ bool SubscriberSession::offer(Cursor& cursor, const SharedRecord& record, Batch&
       oldest && record->offset - *oldest >= window_limit()) {
     return false;
   }
-  const auto bytes = payload_bytes(*record);
+  const auto bytes = record->payload;
   if (!limiter_.try_take(bytes, now)) {
     batch.limited = true;
     refused_bytes_ = bytes;  // the wait is for room for this record
@@ -381,9 +379,9 @@ bool SubscriberSession::offer(Cursor& cursor, const SharedRecord& record, Batch&
       batch.partitions.end()) {
     batch.partitions.push_back(record->partition);
   }
-  batch.records.push_back({record, 1});
+  batch.records.push_back({std::move(record), 1});
   batch.bytes += bytes;
-  pushed_.fetch_add(1, std::memory_order_relaxed);
+  ++batch.first_pushes;
   return true;
 }
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "encoded_deliveries.h"
 #include "flow_limiter.h"
 #include "record_filter.h"
 #include "topic_feed.h"
@@ -131,7 +132,18 @@ class SubscriberSession final : public FeedSubscriber {
     std::vector<int32_t> partitions;  // that got new records in flight
     std::optional<v1::SubscribeEvent> assignment;
     std::size_t bytes = 0;
+    std::size_t first_pushes = 0;
     bool limited = false;  // stopped by the flow limits, not by lack of records
+
+    // Empty again; the vectors keep their capacity.
+    void clear() {
+      records.clear();
+      partitions.clear();
+      assignment.reset();
+      bytes = 0;
+      first_pushes = 0;
+      limited = false;
+    }
   };
 
   SessionEnd push_until_done(const EventWriter& write, const std::function<bool()>& cancelled);
@@ -144,7 +156,7 @@ class SubscriberSession final : public FeedSubscriber {
   void redeliver_expired(Batch& batch, Clock::time_point now);
   void take_private_backlog(Batch& batch, Clock::time_point now);
   void take_shared(Batch& batch, Clock::time_point now);
-  bool offer(Cursor& cursor, const SharedRecord& record, Batch& batch, Clock::time_point now);
+  bool offer(Cursor& cursor, SharedRecord record, Batch& batch, Clock::time_point now);
   bool room(const Batch& batch) const;
   // How far past its oldest unacknowledged record a cursor may push.
   int64_t window_limit() const {
@@ -173,7 +185,7 @@ class SubscriberSession final : public FeedSubscriber {
 
   // The session thread's own.
   std::deque<SharedRecord> private_backlog_;
-  v1::SubscribeEvent deliveries_;  // reused: its records keep their allocations
+  EncodedDeliveries deliveries_;  // reused: its bytes keep their allocation
   std::size_t next_shared_partition_ = 0;
   std::size_t refused_bytes_ = 0;  // of the record the flow limits held back last
 

@@ -287,16 +287,20 @@ void TopicFeed::evict_slow(int32_t partition, PartitionFeed& feed) {
   feed.buffer.trim_below(slowest_kept);
 }
 
-void TopicFeed::append(std::vector<Record> records) {
+void TopicFeed::append(std::vector<Record> polled) {
+  // Encoded before the lock is taken: the sessions wait for it.
+  std::vector<SharedRecord> records;
+  records.reserve(polled.size());
+  for (auto& record : polled) records.push_back(share_record(std::move(record)));
   std::lock_guard lock(mutex_);
   for (auto& record : records) {
-    const auto found = partitions_.find(record.partition);
+    const auto found = partitions_.find(record->partition);
     // Fetched before a revoke or a reset the reader has not seeked for yet.
     if (found == partitions_.end() || !found->second.positioned ||
         found->second.applied != found->second.resets) {
       continue;
     }
-    if (found->second.buffer.append(std::make_shared<const Record>(std::move(record)))) {
+    if (found->second.buffer.append(std::move(record))) {
       records_read_.fetch_add(1, std::memory_order_relaxed);
     }
   }

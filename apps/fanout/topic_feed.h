@@ -122,7 +122,7 @@ class TopicFeed final : private PartitionListener {
   Actions plan();
   void plan_partition(int32_t partition, PartitionFeed& feed, Actions& actions);
   void evict_slow(int32_t partition, PartitionFeed& feed);
-  void append(std::vector<Record> records);
+  void append(std::vector<Record> polled);
   std::vector<Cursor*> shared_cursors(int32_t partition);
   void wake_all();
 

@@ -13,12 +13,12 @@ namespace whippet::fanout {
 namespace {
 
 SharedRecord record_at(int64_t offset, std::size_t value_bytes = 10) {
-  auto record = std::make_shared<Record>();
-  record->topic = "orders";
-  record->partition = 0;
-  record->offset = offset;
-  record->value = std::string(value_bytes, 'v');
-  return record;
+  Record record;
+  record.topic = "orders";
+  record.partition = 0;
+  record.offset = offset;
+  record.value = std::string(value_bytes, 'v');
+  return share_record(std::move(record));
 }
 
 std::vector<int64_t> offsets_of(const std::vector<SharedRecord>& records) {
