@@ -15,6 +15,8 @@
 #include <mutex>
 #include <string>
 
+#include <sys/resource.h>
+
 #include <fmt/core.h>
 
 #include "bench_options.h"
@@ -57,6 +59,21 @@ Settings parse(int argc, char** argv) {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// CPU time of the whole process (all threads, librdkafka's too): on a
+// machine shared with other work, CPU per record varies far less from run to
+// run than records per second.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& time) { return time.tv_sec + time.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+void print_cpu_per_record(const char* side, const Settings& settings, double cpu_before) {
+  std::printf("  %s consumer: %.2f us CPU per record (all threads, group join included)\n", side,
+              (process_cpu_seconds() - cpu_before) * 1e6 / settings.records);
 }
 
 whippet::ClusterOptions cluster_of(const Settings& settings) {
@@ -143,6 +160,7 @@ double raw_consume(const Settings& settings, const std::string& topic, const std
   options.group_id = group;
   options.topics = {topic};
   options.initial_offset = whippet::InitialOffset::kEarliest;
+  const double cpu_before = process_cpu_seconds();
   const whippet::ResolvedCluster cluster{settings.brokers, nullptr};
   auto properties = whippet::consumer::consumer_properties(options, cluster);
   properties["enable.auto.commit"] = "true";  // the baseline commits too
@@ -165,6 +183,7 @@ double raw_consume(const Settings& settings, const std::string& topic, const std
     ++received;
   }
   const double elapsed = seconds_since(first);
+  print_cpu_per_record("raw", settings, cpu_before);
   rd_kafka_consumer_close(handle.get());
   if (bytes == 0) std::fprintf(stderr, "raw consumer read no bytes\n");
   return settings.records / elapsed;
@@ -189,6 +208,7 @@ double whippet_consume(const Settings& settings, const std::string& topic,
   std::atomic<std::size_t> bytes{0};
   Clock::time_point first{};
   Clock::time_point last{};
+  const double cpu_before = process_cpu_seconds();
   whippet::Consumer consumer(options, [&](const whippet::Record& record) {
     bytes.fetch_add(record.value ? record.value->size() : 0, std::memory_order_relaxed);
     const int count = received.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -209,6 +229,7 @@ double whippet_consume(const Settings& settings, const std::string& topic,
     std::unique_lock lock(mutex);
     done.wait(lock, [&] { return last != Clock::time_point{}; });
   }
+  print_cpu_per_record("whippet", settings, cpu_before);
   const auto stats = consumer.stats();
   consumer.close(std::chrono::seconds(10));
   std::printf("  whippet consumer: %llu pauses by back-pressure\n",

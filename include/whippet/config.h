@@ -30,7 +30,8 @@ namespace whippet {
 //                 # re-sends after a transient delivery failure (ProducerRetryPolicy in
 //                 # whippet/producer.h); the back-off shapes of a consumer's blocking retry
 //   consumer: { group_id: g, topics: [a, b], topic_pattern: "re", initial_offset: latest,
-//               worker_threads: 4, max_queued_records_per_partition: 1000,
+//               worker_threads: 4, max_queued_records_per_partition: 10000,
+//               max_queued_bytes_per_partition: 4194304,
 //               commit_interval_ms: 1000, drain_timeout_ms: 10000,
 //               session_timeout_ms: 45000, max_poll_interval_ms: 300000,
 //               assignment_strategy: cooperative-sticky|range|roundrobin,

@@ -64,12 +64,21 @@ struct ConsumerOptions {
   // Threads that run handlers, shared by all partitions.
   std::size_t worker_threads = 4;
 
-  // Back-pressure: a partition with this many records waiting for the
-  // workers parks what else arrives; with as many parked it is paused, and
-  // resumed once fewer than half remain parked. Polling never stops
-  // meanwhile. In key-ordered mode the bound is at least 128 x parallelism,
-  // so parallel handlers never wait for a refetch.
-  std::size_t max_queued_records_per_partition = 1000;
+  // Back-pressure: a partition with this many records, or this many payload
+  // bytes (keys, values, headers), waiting for the workers parks what else
+  // arrives; with as much parked it is paused, and resumed once less than
+  // half of each remains parked. So a partition holds at most about twice
+  // the bound in memory (plus librdkafka's own prefetch, bounded by
+  // queued.max.messages.kbytes); one record always passes, however large.
+  // Polling never stops meanwhile. Pausing costs a refetch (librdkafka 2.0.2
+  // drops what it prefetched), so the record bound is generous for small
+  // records and the byte bound takes over for large ones. In key-ordered
+  // mode the record bound is at least 128 x parallelism, so parallel
+  // handlers never wait for a refetch, and 2 x parallelism records pass
+  // whatever their size; in batched mode the byte bound is at least two
+  // batches' max_bytes.
+  std::size_t max_queued_records_per_partition = 10000;
+  std::size_t max_queued_bytes_per_partition = 4 << 20;
 
   // The committed offset advances at least this often.
   std::chrono::milliseconds commit_interval{1000};

@@ -114,6 +114,7 @@ void read_consumer(YamlSection& section, ConsumerOptions& options) {
                       {{"earliest", InitialOffset::kEarliest}, {"latest", InitialOffset::kLatest}});
   section.read("worker_threads", options.worker_threads);
   section.read("max_queued_records_per_partition", options.max_queued_records_per_partition);
+  section.read("max_queued_bytes_per_partition", options.max_queued_bytes_per_partition);
   section.read_milliseconds("commit_interval_ms", options.commit_interval);
   section.read_milliseconds("drain_timeout_ms", options.drain_timeout);
   section.read_milliseconds("session_timeout_ms", options.session_timeout);

@@ -57,6 +57,9 @@ void validate(const ConsumerOptions& options) {
   if (options.max_queued_records_per_partition == 0) {
     throw Error(ErrorCode::kInvalidArgument, "max_queued_records_per_partition must be at least 1");
   }
+  if (options.max_queued_bytes_per_partition == 0) {
+    throw Error(ErrorCode::kInvalidArgument, "max_queued_bytes_per_partition must be at least 1");
+  }
   if (const auto* parallel = std::get_if<KeyOrdered>(&options.dispatch);
       parallel && (parallel->parallelism == 0 || parallel->parallelism > 4096)) {
     throw Error(ErrorCode::kInvalidArgument,

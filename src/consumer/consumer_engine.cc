@@ -39,12 +39,19 @@ std::vector<std::string> subscription_of(const ConsumerOptions& options,
 // the queue must cover a refetch (tens of milliseconds) at that speed.
 constexpr std::size_t kQueuedRecordsPerParallelHandler = 128;
 
-std::size_t queue_bound(const ConsumerOptions& options) {
+QueueBound queue_bound(const ConsumerOptions& options) {
+  QueueBound bound{options.max_queued_records_per_partition,
+                   options.max_queued_bytes_per_partition, 0};
   if (const auto* parallel = std::get_if<KeyOrdered>(&options.dispatch)) {
-    return std::max(options.max_queued_records_per_partition,
-                    parallel->parallelism * kQueuedRecordsPerParallelHandler);
+    bound.records = std::max(bound.records, parallel->parallelism * kQueuedRecordsPerParallelHandler);
+    // Large records: each handler still gets one running and one waiting.
+    bound.min_records = std::min(bound.records, 2 * parallel->parallelism);
   }
-  return options.max_queued_records_per_partition;
+  // A batch must be able to fill up by bytes while the next one queues.
+  if (const auto* batched = std::get_if<Batched>(&options.dispatch)) {
+    bound.bytes = std::max(bound.bytes, 2 * batched->max_bytes);
+  }
+  return bound;
 }
 
 std::size_t worker_count(const ConsumerOptions& options) {
@@ -59,7 +66,7 @@ std::size_t worker_count(const ConsumerOptions& options) {
 ConsumerEngine::ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster, Handler handler,
                                BatchHandler batch_handler)
     : options_(std::move(options)), cluster_(std::move(cluster)),
-      max_queued_(queue_bound(options_)),
+      queue_bound_(queue_bound(options_)),
       retry_topology_(options_.retry, options_.group_id, options_.topics,
                       !options_.topic_pattern.empty()),
       drain_timeout_(options_.drain_timeout) {
@@ -151,6 +158,7 @@ void ConsumerEngine::run() {
                  rd_kafka_err2str(err));
   }
   for (auto& [partition, state] : partitions_) state->fence();
+  lookup_cache_ = {};
   partitions_.clear();
   publish_assignment();
   std::lock_guard lock(wake_mutex_);
@@ -190,11 +198,15 @@ void ConsumerEngine::poll_once() {
       rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
   strategy_->on_tick(std::chrono::steady_clock::now());
   if (!message) return;
-  handle_message(*message);
+  // A topic handle's address may be reused once librdkafka frees it:
+  // remember lookups within one round only.
+  lookup_cache_ = {};
   // Take what else has arrived without waiting, so that records reach the
   // workers in batches: one hand-over per partition per round, not per record.
   std::array<rd_kafka_message_t*, kBatchSize> more{};
   const auto count = rd_kafka_consume_batch_queue(consumer_queue_.get(), 0, more.data(), more.size());
+  round_records_ = static_cast<std::size_t>(std::max<ssize_t>(count, 0)) + 1;
+  handle_message(*message);
   for (ssize_t i = 0; i < count; ++i) {
     kafka::MessageHandle owned(more[static_cast<std::size_t>(i)]);
     handle_message(*owned);
@@ -210,12 +222,34 @@ void ConsumerEngine::flush_dispatch_batches() {
   dispatch_batches_.clear();
 }
 
-std::vector<Record>& ConsumerEngine::dispatch_batch_of(
+ConsumerEngine::DispatchBatch& ConsumerEngine::dispatch_batch_of(
     const std::shared_ptr<PartitionState>& partition) {
   for (auto& batch : dispatch_batches_) {
-    if (batch.partition == partition) return batch.records;
+    if (batch.partition == partition) return batch;
   }
-  return dispatch_batches_.push_back({partition, {}}), dispatch_batches_.back().records;
+  // One look at the partition's load per round, not one per record (its
+  // lock is the one the workers take): completions since only lower it, so
+  // the look errs on the side of waiting.
+  auto& batch = dispatch_batches_.emplace_back(
+      DispatchBatch{partition, {}, {}, partition->admission()});
+  // Fetches arrive in runs of one partition: room for twice a fair share of
+  // the round spares most of the growing (each growth moves every record).
+  const auto share = 2 * round_records_ / std::max<std::size_t>(1, partitions_.size());
+  batch.records.reserve(std::min(round_records_, share + 8));
+  return batch;
+}
+
+std::shared_ptr<PartitionState>* ConsumerEngine::partition_of(const rd_kafka_message_t& message) {
+  // Consecutive records mostly come from one partition: the last lookup is
+  // remembered, which spares building a key (a topic string) per record.
+  if (lookup_cache_.partition != nullptr && lookup_cache_.topic == message.rkt &&
+      lookup_cache_.partition_id == message.partition) {
+    return lookup_cache_.partition;
+  }
+  auto found = partitions_.find(TopicPartition{rd_kafka_topic_name(message.rkt), message.partition});
+  if (found == partitions_.end()) return nullptr;
+  lookup_cache_ = {message.rkt, message.partition, &found->second};
+  return &found->second;
 }
 
 void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
@@ -233,114 +267,25 @@ void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
                  rd_kafka_message_errstr(&message));
     return;
   }
-  const TopicPartition key{rd_kafka_topic_name(message.rkt), message.partition};
-  auto found = partitions_.find(key);
-  if (found == partitions_.end()) return;  // from an assignment already revoked
-  auto& partition = found->second;
+  auto* found = partition_of(message);
+  if (found == nullptr) return;  // from an assignment already revoked
+  auto& partition = *found;
   if (message.offset < partition->next_offset) return;  // seen already (a re-fetch)
   partition->next_offset = message.offset + 1;
   auto& batch = dispatch_batch_of(partition);
   auto record = kafka::to_record(message);
+  const auto bytes = payload_bytes(record);
   if (!partition->parked.empty()) {
-    park(*partition, std::move(record), WaitReason::kBackPressure);
+    park(*partition, std::move(record), bytes, WaitReason::kBackPressure);
     return;
   }
-  if (auto reason = must_wait(*partition, record, batch.size()); reason != WaitReason::kNone) {
-    park(*partition, std::move(record), reason);
+  if (auto reason = must_wait(*partition, record, batch.admission, batch.load);
+      reason != WaitReason::kNone) {
+    park(*partition, std::move(record), bytes, reason);
     return;
   }
-  batch.push_back(std::move(record));
-}
-
-ConsumerEngine::WaitReason ConsumerEngine::must_wait(PartitionState& partition,
-                                                    const Record& record, std::size_t batched) {
-  if (partition.held_by_operator) return WaitReason::kHeld;
-  const auto admission = partition.admission();
-  if (admission.pending + batched >= max_queued_) {
-    if (!partition.paused()) {
-      partition.mark_paused(std::max<std::size_t>(1, max_queued_ / 2));
-      counters_.pauses.fetch_add(1, std::memory_order_relaxed);
-    }
-    return WaitReason::kBackPressure;
-  }
-  // The handled offsets above the committed one must fit the commit
-  // metadata: past this window only the record holding the prefix back
-  // may finish, so nothing new starts.
-  if (admission.position >= 0 && record.offset - admission.position >= kMaxGapSpan) {
-    partition.wake_when_position_advances();
-    return WaitReason::kGapWindow;
-  }
-  if (partition.is_retry_topic) {
-    if (auto due = retry::retry_due_time(record); due && *due > std::chrono::system_clock::now()) {
-      partition.delayed_until = *due;
-      return WaitReason::kHeld;
-    }
-    partition.delayed_until.reset();
-  }
-  return WaitReason::kNone;
-}
-
-void ConsumerEngine::park(PartitionState& partition, Record record, WaitReason reason) {
-  partition.parked.push_back(std::move(record));
-  has_parked_records_ = true;
-  // Back-pressure and the gap window park up to a second queue's worth
-  // before pausing the partition, and resume it while half of that is left:
-  // librdkafka then refetches (tens of milliseconds) while the workers still
-  // have records, so they never starve. Holds pause it at once.
-  if (reason == WaitReason::kHeld ||
-      partition.parked.size() >= max_queued_) {
-    set_paused_in_client(partition, true);
-  }
-}
-
-void ConsumerEngine::set_paused_in_client(PartitionState& partition, bool paused) {
-  if (partition.paused_in_client == paused) return;
-  partition.paused_in_client = paused;
-  paused_partitions_ += paused ? 1 : -1;
-  const auto& key = partition.topic_partition();
-  auto list = kafka::make_partition_list(1);
-  rd_kafka_topic_partition_list_add(list.get(), key.topic.c_str(), key.partition);
-  // Pausing makes librdkafka fetch again from after the last record it
-  // handed out, so what arrives until the pause takes effect is parked too.
-  if (paused) {
-    rd_kafka_pause_partitions(handle_.get(), list.get());
-  } else {
-    rd_kafka_resume_partitions(handle_.get(), list.get());
-  }
-}
-
-void ConsumerEngine::release_parked_records() {
-  has_parked_records_ = false;
-  for (auto& [key, partition] : partitions_) {
-    auto& parked = partition->parked;
-    if (parked.empty() && !partition->paused_in_client) continue;
-    if (partition->held_by_operator) {
-      has_parked_records_ = has_parked_records_ || !parked.empty();
-      continue;
-    }
-    auto reason = WaitReason::kNone;
-    if (partition->paused()) {
-      if (partition->resume_wanted()) {
-        partition->mark_resumed();
-      } else {
-        reason = WaitReason::kBackPressure;
-      }
-    }
-    std::vector<Record> released;
-    std::size_t count = 0;
-    while (reason == WaitReason::kNone && count < parked.size()) {
-      reason = must_wait(*partition, parked[count], released.size());
-      if (reason == WaitReason::kNone) released.push_back(std::move(parked[count++]));
-    }
-    parked.erase(parked.begin(), parked.begin() + static_cast<std::ptrdiff_t>(count));
-    if (!released.empty()) dispatch_records(partition, std::move(released));
-    has_parked_records_ = has_parked_records_ || !parked.empty();
-    const bool held = reason == WaitReason::kHeld && !parked.empty();
-    if (partition->paused_in_client && !held &&
-        parked.size() < max_queued_ / 2) {
-      set_paused_in_client(*partition, false);
-    }
-  }
+  batch.records.push_back(std::move(record));
+  batch.load.add(bytes);
 }
 
 void ConsumerEngine::dispatch_records(const std::shared_ptr<PartitionState>& partition,

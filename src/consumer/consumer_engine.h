@@ -57,7 +57,15 @@ class ConsumerEngine {
   void poll_once();
   void handle_message(const rd_kafka_message_t& message);
   void flush_dispatch_batches();
-  std::vector<Record>& dispatch_batch_of(const std::shared_ptr<PartitionState>& partition);
+  struct DispatchBatch {
+    std::shared_ptr<PartitionState> partition;
+    std::vector<Record> records;
+    QueueLoad load;                      // of `records`
+    PartitionState::Admission admission;  // when the batch began
+  };
+  DispatchBatch& dispatch_batch_of(const std::shared_ptr<PartitionState>& partition);
+  // The assigned partition a record belongs to, or null.
+  std::shared_ptr<PartitionState>* partition_of(const rd_kafka_message_t& message);
   // Flow control: a record waits (parked, its partition paused in the
   // client) while back-pressure, the gap window, an operator hold or its
   // retry time says so.
@@ -67,8 +75,10 @@ class ConsumerEngine {
     kGapWindow,     // too far above the committable position for the commit metadata
     kHeld,          // operator hold or retry time: fetching more cannot help
   };
-  WaitReason must_wait(PartitionState& partition, const Record& record, std::size_t batched);
-  void park(PartitionState& partition, Record record, WaitReason reason);
+  // `admission` is the partition's load, not counting `batched`.
+  WaitReason must_wait(PartitionState& partition, const Record& record,
+                       const PartitionState::Admission& admission, const QueueLoad& batched);
+  void park(PartitionState& partition, Record record, std::size_t bytes, WaitReason reason);
   void set_paused_in_client(PartitionState& partition, bool paused);
   void release_parked_records();
   void dispatch_records(const std::shared_ptr<PartitionState>& partition,
@@ -96,7 +106,7 @@ class ConsumerEngine {
   const ConsumerOptions options_;
   const ResolvedCluster cluster_;
   ConsumerCounters counters_;
-  const std::size_t max_queued_;  // per partition, see queue_bound()
+  const QueueBound queue_bound_;  // per partition, see queue_bound()
 
   kafka::KafkaHandle handle_;
   kafka::QueueHandle consumer_queue_;  // to wake the poll thread
@@ -110,12 +120,15 @@ class ConsumerEngine {
   std::unique_ptr<WorkerPool> workers_;
 
   // Poll thread only.
-  PartitionMap partitions_;
-  struct DispatchBatch {
-    std::shared_ptr<PartitionState> partition;
-    std::vector<Record> records;
+  PartitionMap partitions_;  // change only through assign() and revoke()
+  struct LookupCache {
+    const rd_kafka_topic_t* topic = nullptr;
+    int32_t partition_id = -1;
+    std::shared_ptr<PartitionState>* partition = nullptr;  // into partitions_
   };
-  std::vector<DispatchBatch> dispatch_batches_;  // collected during one poll round
+  LookupCache lookup_cache_;  // reset whenever partitions_ changes
+  std::vector<DispatchBatch> dispatch_batches_;
+  std::size_t round_records_ = 0;  // messages taken in this poll round  // collected during one poll round
   uint64_t next_epoch_ = 1;
   std::size_t paused_partitions_ = 0;  // in the client, for any reason
   bool has_parked_records_ = false;

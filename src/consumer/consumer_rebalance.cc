@@ -27,6 +27,7 @@ void ConsumerEngine::rebalance_trampoline(rd_kafka_t* /*handle*/, rd_kafka_resp_
 void ConsumerEngine::on_rebalance(rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t* partitions) {
   cooperative_ = std::string_view(rd_kafka_rebalance_protocol(handle_.get())) == "COOPERATIVE";
+  lookup_cache_ = {};  // partitions_ changes below
   counters_.rebalances.fetch_add(1, std::memory_order_relaxed);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     assign(partitions);

@@ -73,27 +73,15 @@ void run_record(const DispatchContext& context, PartitionState& partition, const
 
 void run_batch(const DispatchContext& context, PartitionState& partition,
                std::span<const Record> records) {
-  std::size_t begun = 0;
-  for (const auto& record : records) {
-    if (!partition.begin(record.offset)) break;
-    ++begun;
-  }
-  if (begun < records.size()) {
-    // Revoked meanwhile: a new owner handles the whole batch.
-    for (std::size_t i = 0; i < begun; ++i) partition.abandon(records[i].offset);
-    return;
-  }
+  // Revoked meanwhile: a new owner handles the whole batch.
+  if (!partition.begin(records)) return;
   const auto outcome =
       attempt_with_policy(context, partition, records, [&] { context.batch_handler(records); });
-  bool wake = false;
-  for (const auto& record : records) {
-    if (outcome == Outcome::kAbandoned) {
-      partition.abandon(record.offset);
-    } else {
-      wake = partition.complete(record.offset) || wake;
-    }
+  if (outcome == Outcome::kAbandoned) {
+    partition.abandon(records);
+    return;
   }
-  if (wake) context.wake_poll_thread();
+  if (partition.complete(records)) context.wake_poll_thread();
 }
 
 }  // namespace whippet::consumer

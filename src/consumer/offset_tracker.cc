@@ -6,15 +6,16 @@
 
 namespace whippet::consumer {
 
-void OffsetTracker::track(int64_t offset, int64_t timestamp_ms) {
+void OffsetTracker::track(int64_t offset, int64_t timestamp_ms, std::size_t bytes) {
   const int64_t last = window_.empty() ? position_ - 1 : window_.back().offset;
   if (offset <= last) {
     throw std::logic_error("offset " + std::to_string(offset) +
                            " dispatched out of order (after " + std::to_string(last) + ")");
   }
   if (window_.empty()) position_ = offset;
-  window_.push_back({offset, timestamp_ms, false});
+  window_.push_back({offset, timestamp_ms, bytes, false});
   ++pending_;
+  pending_bytes_ += bytes;
 }
 
 bool OffsetTracker::complete(int64_t offset) {
@@ -23,6 +24,7 @@ bool OffsetTracker::complete(int64_t offset) {
   if (entry == window_.end() || entry->offset != offset || entry->done) return false;
   entry->done = true;
   --pending_;
+  pending_bytes_ -= entry->bytes;
   while (!window_.empty() && window_.front().done) {
     position_ = window_.front().offset + 1;
     window_.pop_front();

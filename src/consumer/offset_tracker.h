@@ -20,8 +20,9 @@ class OffsetTracker {
   explicit OffsetTracker(int64_t start_position) : position_(start_position) {}
 
   // Offsets must be dispatched in increasing order. The record's timestamp
-  // (milliseconds since the epoch) tells how old the oldest pending one is.
-  void track(int64_t offset, int64_t timestamp_ms = 0);
+  // (milliseconds since the epoch) tells how old the oldest pending one is;
+  // its size (payload bytes) counts towards pending_bytes() until it completes.
+  void track(int64_t offset, int64_t timestamp_ms = 0, std::size_t bytes = 0);
 
   // Returns false if the offset was never tracked or already completed.
   bool complete(int64_t offset);
@@ -35,6 +36,7 @@ class OffsetTracker {
 
   // Tracked offsets not yet completed.
   std::size_t pending() const { return pending_; }
+  std::size_t pending_bytes() const { return pending_bytes_; }
 
   // Completed offsets above the committable position, in increasing order.
   std::vector<int64_t> completed_above_position() const;
@@ -46,11 +48,13 @@ class OffsetTracker {
   struct Entry {
     int64_t offset;
     int64_t timestamp_ms;
+    std::size_t bytes;
     bool done;
   };
   std::deque<Entry> window_;  // increasing offsets, front not done
   int64_t position_;
   std::size_t pending_ = 0;
+  std::size_t pending_bytes_ = 0;
 };
 
 }  // namespace whippet::consumer

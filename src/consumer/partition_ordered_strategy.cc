@@ -1,7 +1,7 @@
 #include "consumer/partition_ordered_strategy.h"
 
 #include <algorithm>
-#include <iterator>
+#include <utility>
 #include <vector>
 
 namespace whippet::consumer {
@@ -21,7 +21,7 @@ void PartitionOrderedStrategy::dispatch(const std::shared_ptr<PartitionState>& p
   bool start_task = false;
   {
     std::lock_guard lock(lane->mutex);
-    for (auto& record : records) lane->queue.push_back(std::move(record));
+    lane->batches.push_back(std::move(records));
     if (!lane->scheduled) {
       lane->scheduled = true;
       start_task = true;
@@ -35,7 +35,9 @@ void PartitionOrderedStrategy::remove(const PartitionState& partition) {
   if (found == lanes_.end()) return;
   {
     std::lock_guard lock(found->second->mutex);
-    found->second->queue.clear();
+    found->second->batches.clear();
+    found->second->handled_in_front = 0;
+    found->second->removed = true;
   }
   lanes_.erase(found);
 }
@@ -44,25 +46,48 @@ void PartitionOrderedStrategy::schedule(std::shared_ptr<Lane> lane) {
   context_.workers->submit([this, lane = std::move(lane)] { drain_some(lane); });
 }
 
-void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
-  std::vector<Record> turn;
-  turn.reserve(kRecordsPerTurn);
-  {
-    std::lock_guard lock(lane->mutex);
-    const auto count = std::min(kRecordsPerTurn, lane->queue.size());
-    std::move(lane->queue.begin(), lane->queue.begin() + static_cast<std::ptrdiff_t>(count),
-              std::back_inserter(turn));
-    lane->queue.erase(lane->queue.begin(), lane->queue.begin() + static_cast<std::ptrdiff_t>(count));
+bool PartitionOrderedStrategy::take_front(Lane& lane, std::vector<Record>& batch,
+                                          std::size_t& first) {
+  std::lock_guard lock(lane.mutex);
+  if (lane.removed || lane.batches.empty()) {
+    lane.scheduled = false;
+    return false;
   }
-  for (const auto& record : turn) run_record(context_, *lane->partition, record);
+  batch = std::move(lane.batches.front());
+  lane.batches.pop_front();
+  first = std::exchange(lane.handled_in_front, 0);
+  return true;
+}
+
+void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
+  // The task owns the batch it works on, so that a revoke clearing the
+  // queue meanwhile cannot pull records from under it.
+  std::vector<Record> batch;
+  std::size_t first = 0;
+  std::size_t handled = 0;
+  while (handled < kRecordsPerTurn) {
+    if (!take_front(*lane, batch, first)) return;
+    const auto end = std::min(batch.size(), first + (kRecordsPerTurn - handled));
+    for (auto i = first; i < end; ++i) run_record(context_, *lane->partition, batch[i]);
+    handled += end - first;
+    if (end < batch.size()) {
+      std::lock_guard lock(lane->mutex);
+      if (lane->removed) {
+        lane->scheduled = false;
+        return;
+      }
+      lane->batches.push_front(std::move(batch));
+      lane->handled_in_front = end;
+    }
+  }
   {
     std::lock_guard lock(lane->mutex);
-    if (lane->queue.empty()) {
+    if (lane->removed || lane->batches.empty()) {
       lane->scheduled = false;
       return;
     }
   }
-  schedule(lane);  // more arrived: come back after other lanes had their turn
+  schedule(lane);  // more left: come back after other lanes had their turn
 }
 
 }  // namespace whippet::consumer

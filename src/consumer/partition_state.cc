@@ -7,6 +7,31 @@
 #include "kafka/record_conversion.h"
 
 namespace whippet::consumer {
+namespace {
+
+using Running = std::vector<std::pair<int64_t, PartitionState::Clock::time_point>>;
+
+void erase_running_offset(Running& running, int64_t offset) {
+  const auto found = std::find_if(running.begin(), running.end(),
+                                  [offset](const auto& entry) { return entry.first == offset; });
+  if (found == running.end()) return;
+  *found = running.back();  // order does not matter: snapshots look for the minimum
+  running.pop_back();
+}
+
+int64_t offset_of(int64_t offset) { return offset; }
+int64_t offset_of(const Record& record) { return record.offset; }
+
+}  // namespace
+
+std::size_t payload_bytes(const Record& record) {
+  std::size_t bytes = (record.key ? record.key->size() : 0) +
+                      (record.value ? record.value->size() : 0);
+  for (const auto& header : record.headers) {
+    bytes += header.key.size() + (header.value ? header.value->size() : 0);
+  }
+  return bytes;
+}
 
 PartitionState::PartitionState(TopicPartition topic_partition, uint64_t epoch,
                                int64_t start_position)
@@ -15,24 +40,47 @@ PartitionState::PartitionState(TopicPartition topic_partition, uint64_t epoch,
 void PartitionState::dispatched(const std::vector<Record>& records) {
   std::lock_guard lock(mutex_);
   for (const auto& record : records) {
-    tracker_.track(record.offset, kafka::to_milliseconds(record.timestamp));
+    tracker_.track(record.offset, kafka::to_milliseconds(record.timestamp),
+                   payload_bytes(record));
   }
 }
 
 bool PartitionState::begin(int64_t offset) {
+  const auto now = handler_start::begin();
+  std::lock_guard lock(mutex_);
+  if (!starting_allowed_) return false;
+  running_.emplace_back(offset, now);
+  return true;
+}
+
+bool PartitionState::begin(std::span<const Record> records) {
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
   if (!starting_allowed_) return false;
-  running_.emplace(offset, now);
+  for (const auto& record : records) running_.emplace_back(record.offset, now);
   handler_start::set(now);
   return true;
 }
 
 bool PartitionState::complete(int64_t offset) {
   std::lock_guard lock(mutex_);
-  running_.erase(offset);
+  erase_running_offset(running_, offset);
   const auto position_before = tracker_.committable_position();
   if (!fenced_) tracker_.complete(offset);
+  return wake_after_completion(position_before);
+}
+
+bool PartitionState::complete(std::span<const Record> records) {
+  std::lock_guard lock(mutex_);
+  erase_running(records);
+  const auto position_before = tracker_.committable_position();
+  if (!fenced_) {
+    for (const auto& record : records) tracker_.complete(record.offset);
+  }
+  return wake_after_completion(position_before);
+}
+
+bool PartitionState::wake_after_completion(int64_t position_before) {
   if (running_.empty() && !starting_allowed_) {
     idle_.notify_all();
     return true;
@@ -42,15 +90,28 @@ bool PartitionState::complete(int64_t offset) {
       position_wake_wanted_.exchange(false, std::memory_order_relaxed)) {
     return true;
   }
-  return paused_.load(std::memory_order_relaxed) &&
-         tracker_.pending() < resume_below_.load(std::memory_order_relaxed) &&
+  return paused_.load(std::memory_order_relaxed) && below_resume_mark() &&
          !resume_signalled_.exchange(true, std::memory_order_relaxed);
 }
 
 void PartitionState::abandon(int64_t offset) {
   std::lock_guard lock(mutex_);
-  running_.erase(offset);
+  erase_running_offset(running_, offset);
   if (running_.empty() && !starting_allowed_) idle_.notify_all();
+}
+
+void PartitionState::abandon(std::span<const Record> records) {
+  std::lock_guard lock(mutex_);
+  erase_running(records);
+  if (running_.empty() && !starting_allowed_) idle_.notify_all();
+}
+
+void PartitionState::erase_running(std::span<const Record> records) {
+  // A batch is in offset order: one pass over the running list, however long.
+  std::erase_if(running_, [records](const auto& entry) {
+    return std::binary_search(records.begin(), records.end(), entry.first,
+                              [](const auto& a, const auto& b) { return offset_of(a) < offset_of(b); });
+  });
 }
 
 bool PartitionState::stopping() const {
@@ -83,7 +144,7 @@ PartitionState::Progress PartitionState::progress() const {
 
 PartitionState::Admission PartitionState::admission() const {
   std::lock_guard lock(mutex_);
-  return {tracker_.pending(), tracker_.committable_position()};
+  return {{tracker_.pending(), tracker_.pending_bytes()}, tracker_.committable_position()};
 }
 
 void PartitionState::stop_starting() {
@@ -101,8 +162,10 @@ void PartitionState::fence() {
   fenced_ = true;
 }
 
-void PartitionState::mark_paused(std::size_t resume_below) {
-  resume_below_.store(resume_below, std::memory_order_relaxed);
+void PartitionState::mark_paused(QueueBound resume_at) {
+  resume_at_records_.store(resume_at.records, std::memory_order_relaxed);
+  resume_at_bytes_.store(resume_at.bytes, std::memory_order_relaxed);
+  resume_at_min_records_.store(resume_at.min_records, std::memory_order_relaxed);
   paused_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   resume_signalled_.store(false, std::memory_order_relaxed);
   paused_.store(true, std::memory_order_release);
@@ -111,7 +174,14 @@ void PartitionState::mark_paused(std::size_t resume_below) {
 bool PartitionState::resume_wanted() const {
   if (!paused_.load(std::memory_order_acquire)) return false;
   std::lock_guard lock(mutex_);
-  return tracker_.pending() < resume_below_.load(std::memory_order_relaxed);
+  return below_resume_mark();
+}
+
+bool PartitionState::below_resume_mark() const {
+  const QueueBound resume_at{resume_at_records_.load(std::memory_order_relaxed),
+                             resume_at_bytes_.load(std::memory_order_relaxed),
+                             resume_at_min_records_.load(std::memory_order_relaxed)};
+  return !resume_at.reached_by({tracker_.pending(), tracker_.pending_bytes()});
 }
 
 void PartitionState::mark_resumed() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -7,7 +8,8 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "consumer/offset_tracker.h"
@@ -15,6 +17,35 @@
 #include "whippet/runtime.h"
 
 namespace whippet::consumer {
+
+// How much waits for the workers (or is parked) in one partition: records,
+// and their payload bytes (key, value, headers), both bounded.
+struct QueueLoad {
+  std::size_t records = 0;
+  std::size_t bytes = 0;
+
+  void add(std::size_t record_bytes) { ++records, bytes += record_bytes; }
+};
+
+// The limits of a QueueLoad. The byte limit binds only from `min_records`
+// on, so that parallel handlers all get work whatever the record size.
+struct QueueBound {
+  std::size_t records = 1;
+  std::size_t bytes = 1;
+  std::size_t min_records = 0;
+
+  bool reached_by(const QueueLoad& load) const {
+    return load.records >= records || (load.bytes >= bytes && load.records >= min_records);
+  }
+  // Half of each limit: where a paused partition resumes.
+  QueueBound half() const {
+    return {std::max<std::size_t>(1, records / 2), std::max<std::size_t>(1, bytes / 2),
+            min_records / 2};
+  }
+};
+
+// The payload bytes of a record that count towards its partition's bound.
+std::size_t payload_bytes(const Record& record);
 
 // One assignment of one partition to this consumer: shared by the poll
 // thread, which dispatches and commits, and the workers, which handle and
@@ -36,13 +67,18 @@ class PartitionState {
   // Worker: about to run the handler. False once the partition is being
   // revoked: the record must then be dropped unhandled.
   bool begin(int64_t offset);
+  // The same for a batch, all or none.
+  bool begin(std::span<const Record> records);
   // Worker: finished. Returns true when the poll thread should be woken
   // (a paused partition fell below its resume mark, or a drain finished).
   bool complete(int64_t offset);
+  // The same for a batch of records begun together (in offset order).
+  bool complete(std::span<const Record> records);
   // Worker: the handler of this record was interrupted (revoke, shutdown)
   // before it reached an outcome. It stays pending: never committed, so the
   // next owner handles it again.
   void abandon(int64_t offset);
+  void abandon(std::span<const Record> records);
   // Poll thread: records wait for the committable position to move (the gap
   // window); the next completion that moves it wakes the poll thread.
   void wake_when_position_advances() { position_wake_wanted_.store(true, std::memory_order_relaxed); }
@@ -59,7 +95,7 @@ class PartitionState {
   // Records dispatched and not yet completed (queued or in flight), and the
   // committable position, under one lock.
   struct Admission {
-    std::size_t pending = 0;
+    QueueLoad pending;
     int64_t position = -1;
   };
   Admission admission() const;
@@ -78,7 +114,8 @@ class PartitionState {
   void fence();
 
   // Back-pressure, poll thread only except where noted.
-  void mark_paused(std::size_t resume_below);
+  // Wake the poll thread once the pending load no longer reaches `resume_at`.
+  void mark_paused(QueueBound resume_at);
   bool paused() const { return paused_; }
   bool resume_wanted() const;  // any thread
   void mark_resumed();
@@ -87,6 +124,7 @@ class PartitionState {
   // the next offset expected; paused by an operator (control verb), which
   // back-pressure never resumes.
   std::vector<Record> parked;
+  std::size_t parked_bytes = 0;  // payload bytes of `parked`
   int64_t next_offset = -1;
   bool held_by_operator = false;
   bool paused_in_client = false;  // rd_kafka_pause_partitions in effect
@@ -106,15 +144,21 @@ class PartitionState {
   PartitionSnapshot snapshot(Clock::time_point now, int64_t now_epoch_ms) const;
 
  private:
+  // Under mutex_.
+  bool below_resume_mark() const;
+  bool wake_after_completion(int64_t position_before);
+  void erase_running(std::span<const Record> records);
+
   const TopicPartition topic_partition_;
   const uint64_t epoch_;
 
   mutable std::mutex mutex_;
   std::condition_variable idle_;
   OffsetTracker tracker_;
-  // Offset -> start, of the records whose handlers run now (up to the
-  // parallelism, or a whole batch).
-  std::unordered_map<int64_t, Clock::time_point> running_;
+  // Offset and start of the records whose handlers run now (up to the
+  // parallelism, or a whole batch): a flat list, so that starting a record
+  // allocates nothing once it has grown.
+  std::vector<std::pair<int64_t, Clock::time_point>> running_;
   bool starting_allowed_ = true;
   bool fenced_ = false;
   std::optional<int64_t> last_committed_;
@@ -125,7 +169,9 @@ class PartitionState {
   std::atomic<bool> paused_{false};
   std::atomic<bool> resume_signalled_{false};
   std::atomic<bool> position_wake_wanted_{false};  // one wake-up per pause, not one per completion
-  std::atomic<std::size_t> resume_below_{0};
+  std::atomic<std::size_t> resume_at_records_{1};
+  std::atomic<std::size_t> resume_at_bytes_{1};
+  std::atomic<std::size_t> resume_at_min_records_{0};
   std::atomic<Clock::rep> paused_since_{0};
   std::atomic<int64_t> high_watermark_{-1};
 };

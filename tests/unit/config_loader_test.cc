@@ -72,6 +72,7 @@ consumer:
   initial_offset: earliest
   worker_threads: 16
   max_queued_records_per_partition: 50
+  max_queued_bytes_per_partition: 65536
   commit_interval_ms: 500
   drain_timeout_ms: 3000
   session_timeout_ms: 10000
@@ -99,6 +100,7 @@ admin:
   EXPECT_EQ(config.consumer.initial_offset, InitialOffset::kEarliest);
   EXPECT_EQ(config.consumer.worker_threads, 16u);
   EXPECT_EQ(config.consumer.max_queued_records_per_partition, 50u);
+  EXPECT_EQ(config.consumer.max_queued_bytes_per_partition, 65536u);
   EXPECT_EQ(config.consumer.commit_interval, 500ms);
   EXPECT_EQ(config.consumer.drain_timeout, 3000ms);
   EXPECT_EQ(config.consumer.session_timeout, 10000ms);

@@ -67,6 +67,28 @@ TEST_F(ConsumerEmbeddedTest, BackPressurePausesAndLosesNothing) {
   }
 }
 
+TEST_F(ConsumerEmbeddedTest, BackPressureBoundsBytesAndStillPassesARecordLargerThanTheBound) {
+  constexpr int kRecords = 200;
+  produce_numbered(cluster_options_, topic_, kRecords, kPartitions);
+  auto consumer_options = options(unique_name("group"));
+  consumer_options.max_queued_records_per_partition = 100000;  // only the bytes bind
+  consumer_options.max_queued_bytes_per_partition = 1;         // below any one record
+  consumer_options.worker_threads = 2;
+  HandledRecords handled;
+  Consumer consumer(consumer_options, [&](const Record& record) {
+    std::this_thread::sleep_for(1ms);
+    handled.add(record);
+  });
+  ASSERT_TRUE(handled.wait_for_count(kRecords, 30s)) << handled.count() << " handled";
+  EXPECT_GT(consumer.stats().pauses, 0u) << "the byte bound never paused a partition";
+  for (const auto& [partition, offsets] : handled.by_partition()) {
+    ASSERT_EQ(offsets.size(), static_cast<std::size_t>(kRecords / kPartitions));
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
+    }
+  }
+}
+
 TEST_F(ConsumerEmbeddedTest, LatestCommitsItsStartSoARestartMissesNothing) {
   const auto group = unique_name("group");
   produce_numbered(cluster_options_, topic_, 40, kPartitions);  // before: skipped by latest

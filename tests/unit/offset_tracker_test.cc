@@ -51,6 +51,21 @@ TEST(OffsetTrackerTest, RejectsUnknownAndRepeatedCompletions) {
   EXPECT_EQ(tracker.committable_position(), 0);
 }
 
+TEST(OffsetTrackerTest, CountsTheBytesOfPendingRecordsUntilTheyComplete) {
+  OffsetTracker tracker(0);
+  tracker.track(0, 0, 100);
+  tracker.track(1, 0, 30);
+  tracker.track(2, 0, 5);
+  EXPECT_EQ(tracker.pending_bytes(), 135u);
+  EXPECT_TRUE(tracker.complete(1));
+  EXPECT_EQ(tracker.pending_bytes(), 105u);
+  EXPECT_FALSE(tracker.complete(1));  // a repeated completion subtracts nothing
+  EXPECT_EQ(tracker.pending_bytes(), 105u);
+  EXPECT_TRUE(tracker.complete(0));
+  EXPECT_TRUE(tracker.complete(2));
+  EXPECT_EQ(tracker.pending_bytes(), 0u);
+}
+
 TEST(OffsetTrackerTest, RejectsOutOfOrderDispatch) {
   OffsetTracker tracker(0);
   tracker.track(5);
