@@ -187,6 +187,17 @@ int main(int argc, char** argv) {
   double best_on = 0;
   std::vector<double> ratios;
   std::vector<double> cpu_ratios;
+  // WHIPPET_BENCH_SIDE=on|off consumes with one side only, for a profiler
+  // (perf stat, perf record) to compare two runs of the same length.
+  const std::string side = std::getenv("WHIPPET_BENCH_SIDE") ? std::getenv("WHIPPET_BENCH_SIDE") : "";
+  if (side == "on" || side == "off") {
+    for (int round = 1; round <= settings.rounds; ++round) {
+      const auto measured = consume(cluster, topic, records, side == "on", round);
+      std::printf("round %d: %s %.0f records/s (%.0f ns CPU a record)\n", round, side.c_str(),
+                  measured.records_per_second, measured.cpu_nanoseconds_per_record);
+    }
+    return 0;
+  }
   for (int round = 1; round <= settings.rounds; ++round) {
     Measurement off;
     Measurement on;
