@@ -19,6 +19,10 @@ namespace whippet::fanout {
 class EncodedDeliveries {
  public:
   EncodedDeliveries();
+  // deliveries_ points into event_: a copy or a move would point into the
+  // other object's event.
+  EncodedDeliveries(const EncodedDeliveries&) = delete;
+  EncodedDeliveries& operator=(const EncodedDeliveries&) = delete;
 
   // Empties the event; the bytes' allocation is kept for the next batch.
   void clear();

@@ -22,21 +22,14 @@ FanoutRecord::FanoutRecord(Record record)
       offset(record.offset),
       payload(payload_bytes(record)),
       encoded(encode(record)) {
+  // The payload less the value, which is kept only inside the encoding.
+  memory = encoded.size() + payload - (record.value ? record.value->size() : 0);
   key = std::move(record.key);
   headers = std::move(record.headers);
 }
 
 SharedRecord share_record(Record record) {
   return std::make_shared<const FanoutRecord>(std::move(record));
-}
-
-std::size_t payload_bytes(const Record& record) {
-  std::size_t bytes = (record.key ? record.key->size() : 0) +
-                      (record.value ? record.value->size() : 0);
-  for (const auto& header : record.headers) {
-    bytes += header.key.size() + (header.value ? header.value->size() : 0);
-  }
-  return bytes;
 }
 
 }  // namespace whippet::fanout

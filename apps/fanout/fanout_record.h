@@ -26,14 +26,13 @@ struct FanoutRecord {
   Headers headers;
   std::size_t payload = 0;  // payload_bytes() of the record
   std::string encoded;      // the record's v1::ConsumedRecord wire bytes
+  // What the record holds in memory (the encoding, and the key and headers
+  // kept beside it for filters): what a buffer's byte bound counts.
+  std::size_t memory = 0;
 };
 
 using SharedRecord = std::shared_ptr<const FanoutRecord>;
 
 SharedRecord share_record(Record record);
-
-// Key, value and header bytes: what the byte limits of buffers and
-// subscribers count.
-std::size_t payload_bytes(const Record& record);
 
 }  // namespace whippet::fanout

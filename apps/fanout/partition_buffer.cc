@@ -13,7 +13,7 @@ void PartitionBuffer::reset(int64_t offset) {
 bool PartitionBuffer::append(SharedRecord record) {
   if (record->offset < end_) return false;
   end_ = record->offset + 1;
-  bytes_ += record->payload;
+  bytes_ += record->memory;
   records_.push_back(std::move(record));
   return true;
 }
@@ -24,7 +24,7 @@ bool PartitionBuffer::full() const {
 
 void PartitionBuffer::trim_below(int64_t offset) {
   while (!records_.empty() && records_.front()->offset < offset) {
-    bytes_ -= records_.front()->payload;
+    bytes_ -= records_.front()->memory;
     records_.pop_front();
   }
 }

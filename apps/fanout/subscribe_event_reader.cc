@@ -4,6 +4,7 @@
 #include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 
+#include <limits>
 #include <optional>
 
 #include "whippet/v1/fanout.pb.h"
@@ -21,13 +22,25 @@ constexpr std::uint32_t tag_of(int field, WireFormatLite::WireType type) {
 constexpr auto kVarint = WireFormatLite::WIRETYPE_VARINT;
 constexpr auto kLength = WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
 
+// A declared length must fit in what is left of the enclosing message (the
+// whole event is a limit too): a frame claiming more is cut short or forged,
+// and reading it would reserve that much memory before finding out.
+bool read_length(CodedInputStream& input, int& length) {
+  std::uint32_t declared = 0;
+  if (!input.ReadVarint32(&declared)) return false;
+  const int left = input.BytesUntilLimit();
+  if (left < 0 || declared > static_cast<std::uint32_t>(left)) return false;
+  length = static_cast<int>(declared);
+  return true;
+}
+
 // Reads the length-delimited submessage the input is at with `read_fields`,
 // which is called with each tag and returns false on malformed input.
 template <class ReadField>
 bool read_message(CodedInputStream& input, ReadField read_field) {
-  std::uint32_t length = 0;
-  if (!input.ReadVarint32(&length) || !input.IncrementRecursionDepth()) return false;
-  const auto limit = input.PushLimit(static_cast<int>(length));
+  int length = 0;
+  if (!read_length(input, length) || !input.IncrementRecursionDepth()) return false;
+  const auto limit = input.PushLimit(length);
   while (const auto tag = input.ReadTag()) {
     if (!read_field(tag)) return false;
   }
@@ -38,8 +51,8 @@ bool read_message(CodedInputStream& input, ReadField read_field) {
 }
 
 bool read_bytes(CodedInputStream& input, std::string& out) {
-  std::uint32_t length = 0;
-  return input.ReadVarint32(&length) && input.ReadString(&out, static_cast<int>(length));
+  int length = 0;
+  return read_length(input, length) && input.ReadString(&out, length);
 }
 
 // `present` records that the field came: an optional left absent is reset
@@ -140,9 +153,9 @@ bool read_partitions(CodedInputStream& input, std::vector<int32_t>& partitions) 
         partitions.push_back(partition);
         return true;
       case tag_of(v1::Assignment::kPartitionsFieldNumber, kLength): {  // packed, as proto3 writes them
-        std::uint32_t length = 0;
-        if (!input.ReadVarint32(&length)) return false;
-        const auto limit = input.PushLimit(static_cast<int>(length));
+        int length = 0;
+        if (!read_length(input, length)) return false;
+        const auto limit = input.PushLimit(length);
         while (input.BytesUntilLimit() > 0) {
           if (!read_integer(input, partition)) return false;
           partitions.push_back(partition);
@@ -180,8 +193,10 @@ bool read_deliveries(CodedInputStream& input, std::vector<DeliveredRecord>& reco
   });
 }
 
-bool read_event(CodedInputStream& input, SubscribeEventRead& event) {
+bool read_event(CodedInputStream& input, std::size_t size, SubscribeEventRead& event) {
   using Kind = SubscribeEventRead::Kind;
+  if (size > static_cast<std::size_t>(std::numeric_limits<int>::max())) return false;
+  input.PushLimit(static_cast<int>(size));  // what read_length measures against
   event.kind = Kind::kNone;
   std::size_t count = 0;
   while (const auto tag = input.ReadTag()) {
@@ -216,13 +231,13 @@ bool read_subscribe_event(grpc::ByteBuffer& buffer, SubscribeEventRead& event) {
   grpc::ProtoBufferReader reader(&buffer);
   if (!reader.status().ok()) return false;
   CodedInputStream input(&reader);
-  return read_event(input, event);
+  return read_event(input, buffer.Length(), event);
 }
 
 bool read_subscribe_event(const std::string& bytes, SubscribeEventRead& event) {
   CodedInputStream input(reinterpret_cast<const std::uint8_t*>(bytes.data()),
                          static_cast<int>(bytes.size()));
-  return read_event(input, event);
+  return read_event(input, bytes.size(), event);
 }
 
 }  // namespace whippet::fanout

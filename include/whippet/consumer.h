@@ -35,7 +35,7 @@ struct KeyOrdered {
 };
 
 // The handler receives a partition's records as one batch, in offset order.
-// A batch closes at max_records or max_bytes (of keys and values), or once
+// A batch closes at max_records or max_bytes (of keys, values and headers), or once
 // its first record has waited max_wait. Retry policies apply to the batch.
 struct Batched {
   std::size_t max_records = 500;

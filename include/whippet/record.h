@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,10 @@ struct Record {
   std::optional<Bytes> value;  // nullopt is a tombstone
   Headers headers;
 };
+
+// Key, value and header bytes (not the topic or framing): what byte bounds
+// on records in memory count.
+std::size_t payload_bytes(const Record& record);
 
 // A record to write. Without a partition the key's hash picks one (records of
 // a key stay in one partition); without a key, the partitioner spreads them.

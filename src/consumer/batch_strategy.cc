@@ -1,14 +1,6 @@
 #include "consumer/batch_strategy.h"
 
 namespace whippet::consumer {
-namespace {
-
-std::size_t size_of(const Record& record) {
-  return (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
-}
-
-}  // namespace
-
 void BatchStrategy::dispatch(const std::shared_ptr<PartitionState>& partition,
                              std::vector<Record> records) {
   auto& lane = lanes_[partition.get()];
@@ -21,7 +13,7 @@ void BatchStrategy::dispatch(const std::shared_ptr<PartitionState>& partition,
     std::lock_guard lock(lane->mutex);
     if (lane->queue.empty()) lane->first_queued = now;
     for (auto& record : records) {
-      lane->queued_bytes += size_of(record);
+      lane->queued_bytes += payload_bytes(record);
       lane->queue.push_back(std::move(record));
     }
   }
@@ -47,7 +39,7 @@ std::vector<Record> BatchStrategy::take_batch(Lane& lane) {
   std::vector<Record> batch;
   std::size_t bytes = 0;
   while (!lane.queue.empty() && batch.size() < settings_.max_records) {
-    const auto size = size_of(lane.queue.front());
+    const auto size = payload_bytes(lane.queue.front());
     // A record larger than max_bytes still goes, alone.
     if (!batch.empty() && bytes + size > settings_.max_bytes) break;
     bytes += size;

@@ -204,12 +204,16 @@ void ConsumerEngine::poll_once() {
   // Take what else has arrived without waiting, so that records reach the
   // workers in batches: one hand-over per partition per round, not per record.
   std::array<rd_kafka_message_t*, kBatchSize> more{};
-  const auto count = rd_kafka_consume_batch_queue(consumer_queue_.get(), 0, more.data(), more.size());
-  round_records_ = static_cast<std::size_t>(std::max<ssize_t>(count, 0)) + 1;
+  const auto count = static_cast<std::size_t>(std::max<ssize_t>(
+      rd_kafka_consume_batch_queue(consumer_queue_.get(), 0, more.data(), more.size()), 0));
+  // Owned before any is handled, so that none leaks if handling throws.
+  std::array<kafka::MessageHandle, kBatchSize> owned;
+  for (std::size_t i = 0; i < count; ++i) owned[i].reset(more[i]);
+  round_records_ = count + 1;
   handle_message(*message);
-  for (ssize_t i = 0; i < count; ++i) {
-    kafka::MessageHandle owned(more[static_cast<std::size_t>(i)]);
-    handle_message(*owned);
+  for (std::size_t i = 0; i < count; ++i) {
+    handle_message(*owned[i]);
+    owned[i].reset();
   }
   flush_dispatch_batches();
 }

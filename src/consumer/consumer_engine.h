@@ -128,7 +128,7 @@ class ConsumerEngine {
   };
   LookupCache lookup_cache_;  // reset whenever partitions_ changes
   std::vector<DispatchBatch> dispatch_batches_;
-  std::size_t round_records_ = 0;  // messages taken in this poll round  // collected during one poll round
+  std::size_t round_records_ = 0;  // messages taken in this poll round
   uint64_t next_epoch_ = 1;
   std::size_t paused_partitions_ = 0;  // in the client, for any reason
   bool has_parked_records_ = false;

@@ -28,9 +28,10 @@ Clock::time_point take() noexcept;
 // Decorator, after a successful handler: reads the clock, and lets the next
 // begin() on this thread use that reading.
 Clock::time_point finish() noexcept;
-// Anything that may take a while between two records (a failure going
-// through the retry policy, the end of a worker task) forgets the reading,
-// so that the next record's start is read afresh.
+// The worker pool forgets the reading after each task, so that a record
+// begun after an idle spell has its start read afresh. Only a handler run
+// that succeeded leaves a reading (a retry that succeeded after a wait
+// included: it is read after the wait), and the next begin() uses it up.
 void forget_finish() noexcept;
 
 }  // namespace whippet::consumer::handler_start

@@ -68,7 +68,12 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   while (handled < kRecordsPerTurn) {
     if (!take_front(*lane, batch, first)) return;
     const auto end = std::min(batch.size(), first + (kRecordsPerTurn - handled));
-    for (auto i = first; i < end; ++i) run_record(context_, *lane->partition, batch[i]);
+    for (auto i = first; i < end; ++i) {
+      run_record(context_, *lane->partition, batch[i]);
+      // Freed now, not with its batch: its bytes already left the
+      // partition's pending count, which admits more in their place.
+      batch[i] = Record{};
+    }
     handled += end - first;
     if (end < batch.size()) {
       std::lock_guard lock(lane->mutex);

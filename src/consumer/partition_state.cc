@@ -24,15 +24,6 @@ int64_t offset_of(const Record& record) { return record.offset; }
 
 }  // namespace
 
-std::size_t payload_bytes(const Record& record) {
-  std::size_t bytes = (record.key ? record.key->size() : 0) +
-                      (record.value ? record.value->size() : 0);
-  for (const auto& header : record.headers) {
-    bytes += header.key.size() + (header.value ? header.value->size() : 0);
-  }
-  return bytes;
-}
-
 PartitionState::PartitionState(TopicPartition topic_partition, uint64_t epoch,
                                int64_t start_position)
     : topic_partition_(std::move(topic_partition)), epoch_(epoch), tracker_(start_position) {}

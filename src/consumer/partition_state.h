@@ -44,9 +44,6 @@ struct QueueBound {
   }
 };
 
-// The payload bytes of a record that count towards its partition's bound.
-std::size_t payload_bytes(const Record& record);
-
 // One assignment of one partition to this consumer: shared by the poll
 // thread, which dispatches and commits, and the workers, which handle and
 // complete. A new assignment of the same partition gets a new object with a

@@ -24,6 +24,17 @@ using testing::unique_name;
 
 using ConsumerEmbeddedTest = EmbeddedConsumerFixture;
 
+// Each partition's offsets 0..per_partition-1, each handled once, in order.
+void expect_every_partition_handled_once_in_order(const HandledRecords& handled,
+                                                  int per_partition) {
+  for (const auto& [partition, offsets] : handled.by_partition()) {
+    ASSERT_EQ(offsets.size(), static_cast<std::size_t>(per_partition));
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
+    }
+  }
+}
+
 TEST_F(ConsumerEmbeddedTest, HandlesEveryRecordInPartitionOrderAndCommitsTheEnd) {
   constexpr int kRecords = 2000;
   produce_numbered(cluster_options_, topic_, kRecords, kPartitions);
@@ -35,12 +46,7 @@ TEST_F(ConsumerEmbeddedTest, HandlesEveryRecordInPartitionOrderAndCommitsTheEnd)
     consumer.close(5s);
   }
   EXPECT_EQ(handled.count(), static_cast<std::size_t>(kRecords));
-  for (const auto& [partition, offsets] : handled.by_partition()) {
-    ASSERT_EQ(offsets.size(), static_cast<std::size_t>(kRecords / kPartitions));
-    for (std::size_t i = 0; i < offsets.size(); ++i) {
-      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
-    }
-  }
+  expect_every_partition_handled_once_in_order(handled, kRecords / kPartitions);
   for (const auto& [partition, offset] : committed(group)) {
     EXPECT_EQ(offset, kRecords / kPartitions) << "partition " << partition;
   }
@@ -59,12 +65,7 @@ TEST_F(ConsumerEmbeddedTest, BackPressurePausesAndLosesNothing) {
   });
   ASSERT_TRUE(handled.wait_for_count(kRecords, 30s)) << handled.count() << " handled";
   EXPECT_GT(consumer.stats().pauses, 0u) << "the queue bound never paused a partition";
-  for (const auto& [partition, offsets] : handled.by_partition()) {
-    ASSERT_EQ(offsets.size(), static_cast<std::size_t>(kRecords / kPartitions));
-    for (std::size_t i = 0; i < offsets.size(); ++i) {
-      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
-    }
-  }
+  expect_every_partition_handled_once_in_order(handled, kRecords / kPartitions);
 }
 
 TEST_F(ConsumerEmbeddedTest, BackPressureBoundsBytesAndStillPassesARecordLargerThanTheBound) {
@@ -81,12 +82,7 @@ TEST_F(ConsumerEmbeddedTest, BackPressureBoundsBytesAndStillPassesARecordLargerT
   });
   ASSERT_TRUE(handled.wait_for_count(kRecords, 30s)) << handled.count() << " handled";
   EXPECT_GT(consumer.stats().pauses, 0u) << "the byte bound never paused a partition";
-  for (const auto& [partition, offsets] : handled.by_partition()) {
-    ASSERT_EQ(offsets.size(), static_cast<std::size_t>(kRecords / kPartitions));
-    for (std::size_t i = 0; i < offsets.size(); ++i) {
-      ASSERT_EQ(offsets[i], static_cast<int64_t>(i)) << "partition " << partition;
-    }
-  }
+  expect_every_partition_handled_once_in_order(handled, kRecords / kPartitions);
 }
 
 TEST_F(ConsumerEmbeddedTest, LatestCommitsItsStartSoARestartMissesNothing) {

@@ -74,6 +74,10 @@ TEST(FanoutEncoding, AFanoutRecordKeepsWhatTheProxyLooksAt) {
   EXPECT_EQ(record.offset, 1);
   EXPECT_EQ(record.key, original.key);
   EXPECT_EQ(record.headers, original.headers);
+  // Held in memory: the encoding (value and topic inside) plus the key and
+  // headers kept beside it, what a buffer's byte bound counts.
+  EXPECT_EQ(record.memory, record.encoded.size() + 5u + 5u + 3u + 4u + 2u);
+  EXPECT_GT(record.memory, record.payload) << "the topic and framing count too";
 }
 
 // What the client reads must be what protobuf parses from the same bytes.
@@ -179,6 +183,28 @@ TEST(FanoutEncoding, TheClientRefusesWhatIsNotASubscribeEvent) {
   SubscribeEventRead event;
   EXPECT_FALSE(read_subscribe_event(bytes.substr(0, bytes.size() - 20), event)) << "cut short";
   EXPECT_FALSE(read_subscribe_event(std::string("\x12\x05\x0a\xff", 4), event));
+}
+
+TEST(FanoutEncoding, TheClientRefusesAnEventCutShortAtAFieldBoundary) {
+  Record record;
+  record.topic = "t";
+  record.value = "v";  // the last field: its 3 bytes end every enclosing message
+  const auto bytes = built_field_by_field({{record, 0}}).SerializeAsString();
+  SubscribeEventRead event;
+  ASSERT_TRUE(read_subscribe_event(bytes, event)) << "the whole event reads";
+  EXPECT_FALSE(read_subscribe_event(bytes.substr(0, bytes.size() - 3), event));
+}
+
+TEST(FanoutEncoding, TheClientRefusesLengthsBeyondTheEventWithoutReservingThem) {
+  // Deliveries, a delivery, a record and its value, each claiming about
+  // 2 GiB in a 24-byte event: refused before anything is reserved.
+  const std::string nested_claims(
+      "\x12\xff\xff\xff\xff\x07\x0a\xf0\xff\xff\xff\x07\x0a\xe0\xff\xff\xff\x07"
+      "\x32\xd0\xff\xff\xff\x07", 24);
+  SubscribeEventRead event;
+  EXPECT_FALSE(read_subscribe_event(nested_claims, event));
+  // A length above what an int holds.
+  EXPECT_FALSE(read_subscribe_event(std::string("\x12\xff\xff\xff\xff\x0f\x00", 7), event));
 }
 
 }  // namespace
