@@ -15,7 +15,6 @@
 //       [--partitions 8] [--subscribers 8] [--max-in-flight 20000]
 //       [--buffer-records 200000] [--timeout 120] [--broker-pid PID] [--proxy-first 0|1]
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +39,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bench_options.h"
+#include "bench_statistics.h"
 #include "consumer/consumer_config.h"
 #include "fanout_client.h"
 #include "fanout_server.h"
@@ -52,6 +52,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using whippet::bench::process_cpu_seconds;
 using namespace std::chrono_literals;
 
 // librdkafka emits statistics this often; a reading is final once one more
@@ -114,13 +115,6 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
 }
 
 // --- process and broker resources ----------------------------------------------
-
-double process_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& value) { return value.tv_sec + value.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 struct BrokerSample {
   std::uint64_t written = 0;  // wchar: write(), send() and sendfile() bytes
@@ -226,11 +220,7 @@ struct SideResult {
     return rates;
   }
   double min_rate() const { return sorted_rates().front(); }
-  double median_rate() const {
-    const auto rates = sorted_rates();
-    const auto middle = rates.size() / 2;
-    return rates.size() % 2 == 1 ? rates[middle] : (rates[middle - 1] + rates[middle]) / 2;
-  }
+  double median_rate() const { return whippet::bench::median(sorted_rates()); }
   double max_rate() const { return sorted_rates().back(); }
 };
 

@@ -8,7 +8,6 @@
 // measures end to end, where a round's throughput also swings with thread
 // scheduling and allocator contention on a shared machine.
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "bench_options.h"
+#include "bench_statistics.h"
 #include "consumer/handler_decorators.h"
 #include "consumer/handler_start.h"
 #include "whippet/prometheus.h"
@@ -58,12 +58,6 @@ double nanoseconds_per_record(const whippet::Handler& handler,
   return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / count;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const auto middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -104,8 +98,8 @@ int main(int argc, char** argv) {
     }
   }
   for (const auto& side : sides) {
-    std::printf("%s adds %.1f ns a record (median of %d rounds)\n", side.name, median(side.added),
-                settings.rounds);
+    std::printf("%s adds %.1f ns a record (median of %d rounds)\n", side.name,
+                whippet::bench::median(side.added), settings.rounds);
   }
   return handled > 0 ? 0 : 1;
 }

@@ -27,11 +27,11 @@
 #include <string>
 #include <vector>
 
-#include <sys/resource.h>
 
 #include <spdlog/spdlog.h>
 
 #include "bench_options.h"
+#include "bench_statistics.h"
 #include "whippet/admin.h"
 #include "whippet/consumer.h"
 #include "whippet/embedded_cluster.h"
@@ -78,25 +78,10 @@ void produce(const whippet::ClusterOptions& cluster, const std::string& topic, i
   producer.flush(std::chrono::seconds(120));
 }
 
-std::chrono::nanoseconds process_cpu_time() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto to_duration = [](const timeval& time) {
-    return std::chrono::seconds(time.tv_sec) + std::chrono::microseconds(time.tv_usec);
-  };
-  return to_duration(usage.ru_utime) + to_duration(usage.ru_stime);
-}
-
 struct Measurement {
   double records_per_second = 0;
   double cpu_nanoseconds_per_record = 0;
 };
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const auto middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
 
 Measurement consume(const whippet::ClusterOptions& cluster, const std::string& topic, int records,
                     bool observed, int round) {
@@ -119,8 +104,8 @@ Measurement consume(const whippet::ClusterOptions& cluster, const std::string& t
   std::atomic<int> traced{0};
   Clock::time_point first{};
   Clock::time_point last{};
-  std::chrono::nanoseconds first_cpu{};
-  std::chrono::nanoseconds last_cpu{};
+  double first_cpu = 0;
+  double last_cpu = 0;
   whippet::Consumer consumer(options, [&](const whippet::Record&) {
     const int count = received.fetch_add(1, std::memory_order_relaxed) + 1;
     // Checked on a sample: asking for the context parses it, which a handler
@@ -131,12 +116,12 @@ Measurement consume(const whippet::ClusterOptions& cluster, const std::string& t
     if (count == 1) {
       std::lock_guard lock(mutex);
       first = Clock::now();
-      first_cpu = process_cpu_time();
+      first_cpu = whippet::bench::process_cpu_seconds();
     }
     if (count == records) {
       std::lock_guard lock(mutex);
       last = Clock::now();
-      last_cpu = process_cpu_time();
+      last_cpu = whippet::bench::process_cpu_seconds();
       done.notify_all();
     }
   });
@@ -156,7 +141,7 @@ Measurement consume(const whippet::ClusterOptions& cluster, const std::string& t
     std::exit(1);
   }
   return {records / std::chrono::duration<double>(last - first).count(),
-          static_cast<double>((last_cpu - first_cpu).count()) / records};
+          (last_cpu - first_cpu) * 1e9 / records};
 }
 
 }  // namespace
@@ -219,8 +204,8 @@ int main(int argc, char** argv) {
     ratios.push_back(on.records_per_second / off.records_per_second);
     cpu_ratios.push_back(on.cpu_nanoseconds_per_record / off.cpu_nanoseconds_per_record);
   }
-  const double throughput = median(ratios);
-  const double cpu = median(cpu_ratios);
+  const double throughput = whippet::bench::median(ratios);
+  const double cpu = whippet::bench::median(cpu_ratios);
   std::printf("metrics+tracing: median ratio of paired rounds %.3f (cost %.1f%%); best of each: off "
               "%.0f records/s, on %.0f records/s, ratio %.3f\n",
               throughput, 100.0 * (1.0 - throughput), best_off, best_on, best_on / best_off);

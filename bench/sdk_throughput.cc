@@ -15,11 +15,11 @@
 #include <mutex>
 #include <string>
 
-#include <sys/resource.h>
 
 #include <fmt/core.h>
 
 #include "bench_options.h"
+#include "bench_statistics.h"
 #include <spdlog/spdlog.h>
 
 #include "consumer/consumer_config.h"
@@ -33,6 +33,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using whippet::bench::process_cpu_seconds;
 
 struct Settings {
   std::string brokers;
@@ -59,16 +60,6 @@ Settings parse(int argc, char** argv) {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// CPU time of the whole process (all threads, librdkafka's too): on a
-// machine shared with other work, CPU per record varies far less from run to
-// run than records per second.
-double process_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& time) { return time.tv_sec + time.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 void print_cpu_per_record(const char* side, const Settings& settings, double cpu_before) {
