@@ -2,7 +2,7 @@
 // with the same properties, in the same run, on the same broker.
 //
 //   bench/sdk_throughput --brokers 127.0.0.1:9092 [--records 1000000] [--size 100]
-//                        [--partitions 8] [--rounds 2]
+//                        [--partitions 8] [--rounds 2] [--only producer|consumer]
 //
 // Each side runs `rounds` times, alternating, and the best round of each
 // counts, so that a burst of noise on a shared machine hurts neither.
@@ -41,25 +41,53 @@ struct Settings {
   int size = 100;
   int partitions = 8;
   int rounds = 2;
+  // "producer" or "consumer" runs that side alone (for perf stat); empty: both.
+  std::string only;
 };
 
 Settings parse(int argc, char** argv) {
   Settings settings;
   whippet::bench::BenchOptions options(
       "usage: sdk_throughput --brokers HOST:PORT [--records N] [--size BYTES] [--partitions N] "
-      "[--rounds N]\nA real broker is needed: export WHIPPET_BROKERS=$(scripts/kafka start bench)",
+      "[--rounds N] [--only producer|consumer]\n"
+      "A real broker is needed: export WHIPPET_BROKERS=$(scripts/kafka start bench)",
       settings.brokers);
   options.add("--records", settings.records)
       .add("--size", settings.size)
       .add("--partitions", settings.partitions)
       .add("--rounds", settings.rounds)
+      .add("--only", settings.only)
       .parse(argc, argv);
   if (settings.brokers.empty()) options.fail("no brokers");
+  if (!settings.only.empty() && settings.only != "producer" && settings.only != "consumer") {
+    options.fail("--only takes producer or consumer");
+  }
   return settings;
 }
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// CPU time and context switches of the whole process (all threads), which
+// vary far less than wall-clock rates on a shared machine.
+struct ProcessCost {
+  double cpu_seconds = process_cpu_seconds();
+  long context_switches = context_switches_so_far();
+
+  static long context_switches_so_far() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_nvcsw + usage.ru_nivcsw;
+  }
+};
+
+void print_producer_cost(const char* side, const Settings& settings, const ProcessCost& before) {
+  const ProcessCost after;
+  std::printf("  %s producer: %.2f us CPU and %.3f context switches per record (all threads)\n",
+              side, (after.cpu_seconds - before.cpu_seconds) * 1e6 / settings.records,
+              static_cast<double>(after.context_switches - before.context_switches) /
+                  settings.records);
 }
 
 void print_cpu_per_record(const char* side, const Settings& settings, double cpu_before) {
@@ -99,6 +127,7 @@ double raw_produce(const Settings& settings, const std::string& topic) {
   rd_kafka_conf_set_opaque(conf.get(), &failures);
   auto handle = whippet::kafka::create_client(RD_KAFKA_PRODUCER, std::move(conf));
   const std::string value(static_cast<std::size_t>(settings.size), 'x');
+  const ProcessCost cost_before;
   const auto start = Clock::now();
   for (int i = 0; i < settings.records; ++i) {
     const auto key = std::to_string(i);
@@ -115,6 +144,7 @@ double raw_produce(const Settings& settings, const std::string& topic) {
   }
   rd_kafka_flush(handle.get(), 120000);
   const double elapsed = seconds_since(start);
+  print_producer_cost("raw", settings, cost_before);
   if (failures.load() > 0) std::fprintf(stderr, "raw producer: %d failures\n", failures.load());
   return settings.records / elapsed;
 }
@@ -125,6 +155,7 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
   whippet::Producer producer(options);
   std::atomic<int> failures{0};
   const std::string value(static_cast<std::size_t>(settings.size), 'x');
+  const ProcessCost cost_before;
   const auto start = Clock::now();
   for (int i = 0; i < settings.records; ++i) {
     whippet::ProducerRecord record;
@@ -137,6 +168,7 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
   }
   producer.flush(std::chrono::seconds(120));
   const double elapsed = seconds_since(start);
+  print_producer_cost("whippet", settings, cost_before);
   if (failures.load() > 0) std::fprintf(stderr, "whippet producer: %d failures\n", failures.load());
   return settings.records / elapsed;
 }
@@ -238,14 +270,20 @@ int main(int argc, char** argv) {
 
   double best_raw_produce = 0, best_whippet_produce = 0;
   double best_raw_consume = 0, best_whippet_consume = 0;
+  const bool producers = settings.only != "consumer";
+  const bool consumers = settings.only != "producer";
   for (int round = 1; round <= settings.rounds; ++round) {
     const auto raw_topic = create_topic(settings, "bench-raw");
-    const auto whippet_topic = create_topic(settings, "bench-whippet");
+    const auto whippet_topic = producers ? create_topic(settings, "bench-whippet") : "";
+    // The consumers read what the raw producer wrote, so it runs either way.
     const double raw_p = raw_produce(settings, raw_topic);
-    const double whippet_p = whippet_produce(settings, whippet_topic);
-    // Both consumers read the same topic, each in a group of its own.
-    const double raw_c = raw_consume(settings, raw_topic, raw_topic + "-raw-group");
-    const double whippet_c = whippet_consume(settings, raw_topic, raw_topic + "-whippet-group");
+    double whippet_p = 0, raw_c = 0, whippet_c = 0;
+    if (producers) whippet_p = whippet_produce(settings, whippet_topic);
+    if (consumers) {
+      // Both consumers read the same topic, each in a group of its own.
+      raw_c = raw_consume(settings, raw_topic, raw_topic + "-raw-group");
+      whippet_c = whippet_consume(settings, raw_topic, raw_topic + "-whippet-group");
+    }
     std::printf("round %d: produce raw %.0f/s whippet %.0f/s | consume raw %.0f/s whippet %.0f/s\n",
                 round, raw_p, whippet_p, raw_c, whippet_c);
     std::fflush(stdout);
@@ -254,8 +292,11 @@ int main(int argc, char** argv) {
     best_raw_consume = std::max(best_raw_consume, raw_c);
     best_whippet_consume = std::max(best_whippet_consume, whippet_c);
   }
-  std::printf("producer: raw librdkafka %.0f records/s, whippet %.0f records/s, ratio %.3f\n",
-              best_raw_produce, best_whippet_produce, best_whippet_produce / best_raw_produce);
+  if (producers) {
+    std::printf("producer: raw librdkafka %.0f records/s, whippet %.0f records/s, ratio %.3f\n",
+                best_raw_produce, best_whippet_produce, best_whippet_produce / best_raw_produce);
+  }
+  if (!consumers) return 0;
   std::printf("consumer: raw librdkafka %.0f records/s, whippet %.0f records/s, ratio %.3f\n",
               best_raw_consume, best_whippet_consume, best_whippet_consume / best_raw_consume);
   return 0;

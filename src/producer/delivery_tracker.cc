@@ -3,12 +3,13 @@
 namespace whippet::producer {
 
 // The atomics use sequentially consistent ordering on purpose: finish()
-// writes completions_ then reads waiters_, a waiter writes waiters_ then
-// reads completions_; with both orders total, at least one of them sees the
-// other, so a waiter is either woken or does not need to sleep.
+// writes finished_ then reads waiters_, a waiter writes waiters_ then reads
+// finished_; with both orders total, at least one of them sees the other, so
+// a waiter is either woken or does not need to sleep. end_round() writes
+// rounds_ then reads waiters_, so the same holds for it.
 
 bool DeliveryTracker::try_start() noexcept {
-  in_flight_.fetch_add(1);
+  started_.fetch_add(1);
   if (closed_.load()) {
     finish();
     return false;
@@ -16,24 +17,39 @@ bool DeliveryTracker::try_start() noexcept {
   return true;
 }
 
-void DeliveryTracker::finish() noexcept {
-  in_flight_.fetch_sub(1);
-  completions_.fetch_add(1);
-  if (waiters_.load() > 0) {
-    // Taking the mutex orders this notification after a waiter's check of
-    // its predicate, which happens with the mutex held.
-    std::lock_guard lock(mutex_);
-    changed_.notify_all();
-  }
+std::size_t DeliveryTracker::in_flight() const noexcept {
+  // finished_ first: started_ only grows and never trails finished_, so
+  // read in this order the difference is never negative, and zero only if
+  // the producer really was idle at some moment between the two reads.
+  const auto finished = finished_.load();
+  return static_cast<std::size_t>(started_.load() - finished);
 }
 
-bool DeliveryTracker::wait_for_room(std::uint64_t seen_completions,
-                                    Clock::time_point deadline) {
+void DeliveryTracker::finish() noexcept {
+  const auto finished = finished_.fetch_add(1) + 1;
+  if (waiters_.load() == 0) return;
+  // flush() and close() wait for the last outcome, which must wake them at
+  // once; a sender waiting for room is woken in batches (kOutcomesPerWake).
+  if (finished == started_.load() || finished % kOutcomesPerWake == 0) wake();
+}
+
+void DeliveryTracker::end_round() noexcept {
+  rounds_.fetch_add(1);
+  if (waiters_.load() > 0) wake();
+}
+
+void DeliveryTracker::wake() noexcept {
+  // Taking the mutex orders this notification after a waiter's check of its
+  // predicate, which happens with the mutex held.
+  std::lock_guard lock(mutex_);
+  changed_.notify_all();
+}
+
+bool DeliveryTracker::wait_for_room(std::uint64_t seen_mark, Clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   waiters_.fetch_add(1);
-  const bool woken = changed_.wait_until(lock, deadline, [&] {
-    return completions_.load() != seen_completions || closed_.load();
-  });
+  const bool woken = changed_.wait_until(
+      lock, deadline, [&] { return room_mark() != seen_mark || closed_.load(); });
   waiters_.fetch_sub(1);
   return woken && !closed_.load();
 }
@@ -41,8 +57,7 @@ bool DeliveryTracker::wait_for_room(std::uint64_t seen_completions,
 bool DeliveryTracker::wait_until_idle(Clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   waiters_.fetch_add(1);
-  const bool idle =
-      changed_.wait_until(lock, deadline, [&] { return in_flight_.load() == 0; });
+  const bool idle = changed_.wait_until(lock, deadline, [&] { return in_flight() == 0; });
   waiters_.fetch_sub(1);
   return idle;
 }

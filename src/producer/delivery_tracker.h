@@ -17,6 +17,13 @@ class DeliveryTracker {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // A sender waiting for room is woken once per this many outcomes (and at
+  // the end of every round of delivery reports, see end_round), not once
+  // per outcome: each wake-up costs a lock and a futex call on the delivery
+  // thread and a context switch on the sender, while a round hands back
+  // thousands of records' room at a time.
+  static constexpr std::uint64_t kOutcomesPerWake = 256;
+
   // A record entered the producer. Returns false, undoing the count, when
   // the producer is closed. The count is taken before the closed check, so
   // that close() never misses a record that slipped in.
@@ -25,15 +32,24 @@ class DeliveryTracker {
   // A record's outcome was handed to the application.
   void finish() noexcept;
 
-  std::size_t in_flight() const noexcept { return in_flight_.load(); }
+  // The delivery thread served a round of delivery reports that gave
+  // outcomes. librdkafka frees a record's room only after its outcome was
+  // handed over, so only now is all of the round's room certainly free.
+  void end_round() noexcept;
 
-  // Increases with every outcome; a sender remembers it before enqueueing so
-  // that a wait for room never misses an outcome that came in between.
-  std::uint64_t completions() const noexcept { return completions_.load(); }
+  std::size_t in_flight() const noexcept;
 
-  // Waits until an outcome arrives after `seen_completions`, the producer
-  // closes, or the deadline passes. True when it is worth enqueueing again.
-  bool wait_for_room(std::uint64_t seen_completions, Clock::time_point deadline);
+  // Grows with every outcome and every end_round(); a sender remembers it
+  // before enqueueing so that a wait for room never misses room made in
+  // between.
+  std::uint64_t room_mark() const noexcept { return finished_.load() + rounds_.load(); }
+
+  // Increases with every outcome.
+  std::uint64_t completions() const noexcept { return finished_.load(); }
+
+  // Waits until room_mark() moves past `seen_mark`, the producer closes, or
+  // the deadline passes. True when it is worth enqueueing again.
+  bool wait_for_room(std::uint64_t seen_mark, Clock::time_point deadline);
 
   // Waits until no record is in flight; false on deadline.
   bool wait_until_idle(Clock::time_point deadline);
@@ -43,11 +59,19 @@ class DeliveryTracker {
   bool closed() const noexcept { return closed_.load(); }
 
  private:
-  std::atomic<std::size_t> in_flight_{0};
-  std::atomic<std::uint64_t> completions_{0};
-  std::atomic<bool> closed_{false};
-  // Only finish() reads this: it takes the mutex and notifies only when
-  // someone waits, so deliveries stay lock-free in the common case.
+  void wake() noexcept;
+
+  // Senders write `started_` and the delivery thread writes `finished_`, once
+  // per record each: on separate cache lines, neither write evicts the line
+  // the other thread keeps writing. In flight is their difference.
+  alignas(64) std::atomic<std::uint64_t> started_{0};
+  alignas(64) std::atomic<std::uint64_t> finished_{0};
+  std::atomic<std::uint64_t> rounds_{0};
+  // Read per record, written rarely.
+  alignas(64) std::atomic<bool> closed_{false};
+  // Only finish() and end_round() read this: they take the mutex and
+  // notify only when someone waits, so deliveries stay lock-free in the
+  // common case.
   std::atomic<int> waiters_{0};
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -4,8 +4,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include "producer/block_cache.h"
+
 namespace whippet::producer {
 namespace {
+
+using PendingDeliveryBlocks = BlockCache<sizeof(PendingDelivery)>;
+static_assert(alignof(PendingDelivery) <=
+              static_cast<std::size_t>(PendingDeliveryBlocks::kAlignment));
+// One cache line (see BlockCache::kAlignment).
+static_assert(sizeof(PendingDelivery) <= 64);
 
 void invoke_callback(const DeliveryCallback& callback, const Result<RecordMetadata>& result) {
   try {
@@ -31,6 +39,17 @@ void fulfil(std::promise<RecordMetadata>& promise, Result<RecordMetadata>&& resu
 }
 
 }  // namespace
+
+void* PendingDelivery::operator new(std::size_t size) {
+  // `final` makes every allocation exactly one PendingDelivery.
+  return size == sizeof(PendingDelivery) ? PendingDeliveryBlocks::allocate()
+                                         : ::operator new(size);
+}
+
+void PendingDelivery::operator delete(void* block, std::size_t size) noexcept {
+  if (size == sizeof(PendingDelivery)) return PendingDeliveryBlocks::release(block);
+  ::operator delete(block);
+}
 
 void PendingDelivery::complete(Result<RecordMetadata> result) noexcept {
   if (auto* promise = std::get_if<std::promise<RecordMetadata>>(&outcome_)) {

@@ -1,9 +1,12 @@
 #pragma once
 
 // The one heap object per record in flight: librdkafka carries a pointer to
-// it as the message opaque and hands it back in the delivery report.
+// it as the message opaque and hands it back in the delivery report. Its
+// memory comes from a BlockCache: a sender allocates it and the delivery
+// thread frees it, which malloc handles poorly (see block_cache.h).
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <future>
 #include <variant>
@@ -12,8 +15,11 @@
 
 namespace whippet::producer {
 
-class PendingDelivery {
+class PendingDelivery final {
  public:
+  static void* operator new(std::size_t size);
+  static void operator delete(void* block, std::size_t size) noexcept;
+
   explicit PendingDelivery(std::promise<RecordMetadata> promise) : outcome_(std::move(promise)) {}
   explicit PendingDelivery(DeliveryCallback callback) : outcome_(std::move(callback)) {}
 

@@ -1,0 +1,121 @@
+#pragma once
+
+// Producer::Impl, shared by producer.cc (sending, closing) and
+// delivery_reports.cc (the delivery thread: outcomes and re-sends).
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <librdkafka/rdkafka.h>
+
+#include "kafka/broker_reachability.h"
+#include "kafka/handles.h"
+#include "producer/delivery_tracker.h"
+#include "producer/pending_delivery.h"
+#include "producer/resend_scheduler.h"
+#include "whippet/producer.h"
+
+namespace whippet {
+
+struct Producer::Impl {
+  using Clock = std::chrono::steady_clock;
+
+  explicit Impl(ProducerOptions producer_options);
+  ~Impl();
+
+  void submit(const ProducerRecord& record, std::unique_ptr<producer::PendingDelivery> pending);
+  // Sends a record whose back-off has passed again (the scheduler's thread).
+  void send_again(producer::Resend&& resend) noexcept;
+  void close(std::chrono::milliseconds timeout);
+
+  Result<RecordMetadata> outcome_of(const rd_kafka_message_t& message,
+                                    const producer::PendingDelivery& pending);
+
+  static void on_delivery(rd_kafka_t* handle, const rd_kafka_message_t* message,
+                          void* opaque) noexcept;
+  static void on_error(rd_kafka_t* handle, int err, const char* reason, void* opaque) noexcept;
+
+ private:
+  // A delivered record whose outcome waits for a few later ones (see
+  // defer_success).
+  struct DeferredSuccess {
+    std::unique_ptr<producer::PendingDelivery> pending;
+    RecordMetadata metadata;
+  };
+  // How many successes wait: enough for the prefetch of the oldest's
+  // PendingDelivery to complete while the later ones come in.
+  static constexpr std::size_t kDeferredSuccesses = 8;
+
+  rd_kafka_error_t* produce(const ProducerRecord& record, rd_kafka_headers_t* headers,
+                            producer::PendingDelivery* pending);
+  // Hands a counted record to librdkafka, waiting for room in a full buffer
+  // for up to buffer_full_timeout; a record refused gets its outcome here.
+  void enqueue(const ProducerRecord& record, kafka::HeadersHandle headers,
+               std::unique_ptr<producer::PendingDelivery> pending);
+  void handle_delivery(const rd_kafka_message_t& message,
+                       std::unique_ptr<producer::PendingDelivery> pending) noexcept;
+  // A record's PendingDelivery was written by a sender long ago and is no
+  // longer in any cache. A success (the bulk of delivery reports) needs
+  // nothing from it until its outcome is handed over, so that waits until
+  // kDeferredSuccesses later reports came in, and the object is prefetched
+  // meanwhile. Outcomes keep their order: a failure hands over the waiting
+  // successes first, and so does the end of every round of reports.
+  void defer_success(std::unique_ptr<producer::PendingDelivery> pending,
+                     RecordMetadata metadata) noexcept;
+  void hand_over_oldest_success() noexcept;
+  void hand_over_deferred_successes() noexcept;
+  // Queues a record that failed with `error` to be sent again, when the
+  // retry policy says so. False when the error stays the record's outcome;
+  // on true, `pending` was taken.
+  bool try_resend(const rd_kafka_message_t& message,
+                  std::unique_ptr<producer::PendingDelivery>& pending, const Error& error);
+  // Fails records the scheduler gave back on close.
+  void fail_waiting(std::vector<producer::Resend> waiting) noexcept;
+  void reject(std::unique_ptr<producer::PendingDelivery> pending, const std::string& topic,
+              Error error);
+  // Hands over an outcome decided on the sending thread, reporting it first.
+  void complete(producer::PendingDelivery& pending, const std::string& topic,
+                Result<RecordMetadata> outcome) noexcept;
+  void report_delivery(const char* topic, const producer::PendingDelivery& pending,
+                       const Result<RecordMetadata>& outcome) const noexcept;
+  void fail_pending();
+  void run_delivery_loop();
+  void stop_delivery_thread();
+
+ public:
+  ProducerOptions options;
+  // Declared before the handle so that it outlives it: an embedded cluster
+  // must not stop under a client still connected to it.
+  ResolvedCluster cluster;
+  producer::DeliveryTracker tracker;
+  kafka::BrokerReachability reachability;
+  kafka::KafkaHandle handle;
+  // The queue rd_kafka_poll serves, held only to wake the delivery thread.
+  // Declared after the handle: it must be released before the handle is.
+  kafka::QueueHandle main_queue;
+  // Only when the retry policy can re-send. Declared after the handle: its
+  // thread produces, so it must end before the handle goes.
+  std::unique_ptr<producer::ResendScheduler> resends;
+
+ private:
+  // librdkafka 2.0.2's mock answers every produce with a log-append time of
+  // 1234 ms after the epoch; on it, the send time is reported instead.
+  bool mock_cluster = false;
+  std::atomic<bool> stop_polling{false};
+  std::mutex close_mutex;
+  // Only the thread serving delivery reports touches these (the delivery
+  // thread, or close() once that thread has ended).
+  std::array<DeferredSuccess, kDeferredSuccesses> deferred_successes;
+  std::size_t oldest_deferred = 0;
+  std::size_t deferred_count = 0;
+  std::thread delivery_thread;
+};
+
+}  // namespace whippet

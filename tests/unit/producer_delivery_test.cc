@@ -1,0 +1,273 @@
+// How the producer hands outcomes over and makes room: the delivery
+// tracker's wake-ups, the PendingDelivery block cache, and, end to end on
+// the embedded cluster, many senders sharing a tiny buffer.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "producer/block_cache.h"
+#include "producer/delivery_tracker.h"
+#include "support/test_cluster.h"
+#include "whippet/embedded_cluster.h"
+#include "whippet/producer.h"
+
+namespace whippet {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using producer::DeliveryTracker;
+
+// --- DeliveryTracker ---------------------------------------------------------
+
+TEST(DeliveryTrackerTest, CountsRecordsInFlightAndRefusesThemOnceClosed) {
+  DeliveryTracker tracker;
+  ASSERT_TRUE(tracker.try_start());
+  ASSERT_TRUE(tracker.try_start());
+  EXPECT_EQ(tracker.in_flight(), 2u);
+  tracker.finish();
+  EXPECT_EQ(tracker.in_flight(), 1u);
+  tracker.close();
+  EXPECT_FALSE(tracker.try_start());
+  EXPECT_EQ(tracker.in_flight(), 1u) << "a refused record is not counted";
+  tracker.finish();
+  EXPECT_EQ(tracker.in_flight(), 0u);
+}
+
+// Outcomes do not wake a sender one by one; the end of the delivery round
+// does, even when the round had only one outcome.
+TEST(DeliveryTrackerTest, EndOfRoundWakesASenderWaitingForRoom) {
+  DeliveryTracker tracker;
+  ASSERT_TRUE(tracker.try_start());
+  const auto mark = tracker.room_mark();
+  auto waiter = std::async(std::launch::async,
+                           [&] { return tracker.wait_for_room(mark, Clock::now() + 20s); });
+  std::this_thread::sleep_for(50ms);  // lets the sender fall asleep, not needed for correctness
+  tracker.finish();
+  tracker.end_round();
+  ASSERT_EQ(waiter.wait_for(5s), std::future_status::ready) << "the sender was not woken";
+  EXPECT_TRUE(waiter.get());
+}
+
+// Within a long round, a sender waiting for room is woken every
+// kOutcomesPerWake outcomes, without waiting for the round to end.
+TEST(DeliveryTrackerTest, ALongRoundWakesASenderWithoutWaitingForItsEnd) {
+  DeliveryTracker tracker;
+  const auto records = DeliveryTracker::kOutcomesPerWake + 1;
+  for (std::uint64_t index = 0; index < records; ++index) ASSERT_TRUE(tracker.try_start());
+  const auto mark = tracker.room_mark();
+  auto waiter = std::async(std::launch::async,
+                           [&] { return tracker.wait_for_room(mark, Clock::now() + 20s); });
+  std::this_thread::sleep_for(50ms);
+  for (std::uint64_t index = 0; index < DeliveryTracker::kOutcomesPerWake; ++index) {
+    tracker.finish();
+  }
+  ASSERT_EQ(waiter.wait_for(5s), std::future_status::ready) << "the sender was not woken";
+  EXPECT_TRUE(waiter.get());
+}
+
+// flush() must not wait for the end of a round: the last outcome wakes it.
+TEST(DeliveryTrackerTest, TheLastOutcomeWakesFlushAtOnce) {
+  DeliveryTracker tracker;
+  ASSERT_TRUE(tracker.try_start());
+  ASSERT_TRUE(tracker.try_start());
+  auto flushed =
+      std::async(std::launch::async, [&] { return tracker.wait_until_idle(Clock::now() + 20s); });
+  std::this_thread::sleep_for(50ms);
+  tracker.finish();
+  EXPECT_EQ(flushed.wait_for(100ms), std::future_status::timeout) << "one record is still in flight";
+  tracker.finish();
+  ASSERT_EQ(flushed.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(flushed.get());
+}
+
+TEST(DeliveryTrackerTest, CloseWakesASenderWaitingForRoomWithNoRoom) {
+  DeliveryTracker tracker;
+  ASSERT_TRUE(tracker.try_start());
+  const auto mark = tracker.room_mark();
+  auto waiter = std::async(std::launch::async,
+                           [&] { return tracker.wait_for_room(mark, Clock::now() + 20s); });
+  std::this_thread::sleep_for(50ms);
+  tracker.close();
+  ASSERT_EQ(waiter.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(waiter.get()) << "closing is no reason to enqueue again";
+}
+
+TEST(DeliveryTrackerTest, WaitingForRoomEndsAtTheDeadline) {
+  DeliveryTracker tracker;
+  const auto started = Clock::now();
+  EXPECT_FALSE(tracker.wait_for_room(tracker.room_mark(), started + 100ms));
+  EXPECT_GE(Clock::now() - started, 100ms);
+}
+
+// --- BlockCache --------------------------------------------------------------
+
+// A size of its own, so that no other user of the cache interferes.
+using TestBlocks = producer::BlockCache<104>;
+
+TEST(BlockCacheTest, BlocksFreedOnOneThreadServeAllocationsOnAnother) {
+  constexpr std::size_t kBlocks = 3 * TestBlocks::kBatchBlocks;
+  std::vector<void*> blocks;
+  for (std::size_t index = 0; index < kBlocks; ++index) {
+    void* block = TestBlocks::allocate();
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % 64, 0u) << "blocks start on a cache line";
+    std::memset(block, 0xab, 104);  // the whole block is usable
+    blocks.push_back(block);
+  }
+  // Freed on a thread that then exits: full lists move to the shared cache
+  // as they fill, the rest when the thread ends.
+  std::thread([&] {
+    for (void* block : blocks) TestBlocks::release(block);
+  }).join();
+  EXPECT_EQ(TestBlocks::shared_blocks(), kBlocks);
+  const std::set<void*> freed(blocks.begin(), blocks.end());
+  std::vector<void*> again;
+  for (std::size_t index = 0; index < kBlocks; ++index) {
+    again.push_back(TestBlocks::allocate());
+    EXPECT_TRUE(freed.count(again.back())) << "allocation " << index << " was not recycled";
+  }
+  EXPECT_EQ(std::set<void*>(again.begin(), again.end()).size(), kBlocks) << "a block served twice";
+  for (void* block : again) TestBlocks::release(block);
+}
+
+TEST(BlockCacheTest, TheSharedCacheIsBounded) {
+  using Bounded = producer::BlockCache<88>;
+  const std::size_t limit = Bounded::kMaxSharedBatches * Bounded::kBatchBlocks;
+  std::vector<void*> blocks;
+  for (std::size_t index = 0; index < limit + 3 * Bounded::kBatchBlocks; ++index) {
+    blocks.push_back(Bounded::allocate());
+  }
+  std::thread([&] {
+    for (void* block : blocks) Bounded::release(block);
+  }).join();
+  EXPECT_EQ(Bounded::shared_blocks(), limit) << "the rest went back to the heap";
+}
+
+// --- The producer: many senders, a tiny buffer -------------------------------
+
+class ProducerRoomTest : public ::testing::Test {
+ protected:
+  ProducerOptions options() const {
+    ProducerOptions options;
+    options.cluster.brokers = cluster_.bootstrap_servers();
+    options.delivery_timeout = 30s;
+    return options;
+  }
+
+  EmbeddedCluster cluster_{EmbeddedCluster::Options{}};
+  std::string topic_ = testing::unique_name("producer-room");
+};
+
+// Senders blocked on a full buffer are all woken as room comes back;
+// nothing is lost or reported twice, and each partition's outcomes come in
+// offset order (successes wait a little before being handed over).
+TEST_F(ProducerRoomTest, ManySendersOnAFullBufferAllGetEveryOutcomeInOrder) {
+  cluster_.create_topic(topic_, 3);
+  auto producer_options = options();
+  producer_options.max_buffered_records = 4;
+  producer_options.buffer_full_timeout = 30s;
+  Producer producer(producer_options);
+  constexpr int kSenders = 4;
+  constexpr int kRecordsEach = 250;
+  std::mutex mutex;
+  std::map<int32_t, std::vector<int64_t>> offsets_by_partition;
+  std::set<std::string> delivered;
+  int failures = 0;
+  std::vector<std::thread> senders;
+  for (int sender = 0; sender < kSenders; ++sender) {
+    senders.emplace_back([&, sender] {
+      for (int index = 0; index < kRecordsEach; ++index) {
+        const auto value = std::to_string(sender) + "-" + std::to_string(index);
+        ProducerRecord record;
+        record.topic = topic_;
+        record.value = value;
+        producer.send(std::move(record),
+                      [&, value](const Result<RecordMetadata>& result) {
+                        std::lock_guard lock(mutex);
+                        if (!result.ok()) {
+                          ++failures;
+                          return;
+                        }
+                        offsets_by_partition[result.value().partition].push_back(
+                            result.value().offset);
+                        EXPECT_TRUE(delivered.insert(value).second) << value << " reported twice";
+                      });
+      }
+    });
+  }
+  for (auto& sender : senders) sender.join();
+  producer.flush(30s);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(delivered.size(), static_cast<std::size_t>(kSenders * kRecordsEach));
+  for (const auto& [partition, offsets] : offsets_by_partition) {
+    for (std::size_t index = 1; index < offsets.size(); ++index) {
+      ASSERT_LT(offsets[index - 1], offsets[index]) << "partition " << partition;
+    }
+  }
+}
+
+// close() while senders wait for room: they fail with kShutdown at once,
+// not after buffer_full_timeout, and so do the records already buffered.
+TEST(ProducerRoomWithoutClusterTest, CloseFailsSendersWaitingForRoomAtOnce) {
+  ProducerOptions options;
+  options.cluster.brokers = "127.0.0.1:1";
+  options.max_buffered_records = 2;
+  options.buffer_full_timeout = 60s;
+  Producer producer(options);
+  std::vector<std::future<RecordMetadata>> buffered;
+  for (int index = 0; index < 2; ++index) {
+    ProducerRecord record;
+    record.topic = "anywhere";
+    record.value = "buffered";
+    buffered.push_back(producer.send(std::move(record)));
+  }
+  std::vector<std::future<ErrorCode>> blocked;
+  for (int sender = 0; sender < 3; ++sender) {
+    blocked.push_back(std::async(std::launch::async, [&producer] {
+      ProducerRecord record;
+      record.topic = "anywhere";
+      record.value = "blocked";
+      try {
+        producer.send(std::move(record)).get();
+      } catch (const Error& error) {
+        return error.code();
+      }
+      return ErrorCode::kKafka;
+    }));
+  }
+  std::this_thread::sleep_for(200ms);
+  for (auto& sender : blocked) {
+    ASSERT_EQ(sender.wait_for(0s), std::future_status::timeout) << "should wait for room";
+  }
+  const auto started = Clock::now();
+  producer.close(100ms);
+  for (auto& sender : blocked) {
+    ASSERT_EQ(sender.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(sender.get(), ErrorCode::kShutdown);
+  }
+  EXPECT_LT(Clock::now() - started, 10s);
+  for (auto& future : buffered) {
+    try {
+      future.get();
+      ADD_FAILURE() << "a buffered record was delivered to an unreachable broker";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kShutdown);
+    }
+  }
+  EXPECT_EQ(producer.in_flight(), 0u);
+}
+
+}  // namespace
+}  // namespace whippet
