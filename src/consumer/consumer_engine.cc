@@ -22,6 +22,8 @@ namespace {
 constexpr std::chrono::milliseconds kPollTimeout{100};
 constexpr int kMaximumRecordsDrainedOnClose = 100000;
 constexpr std::size_t kBatchSize = 1024;
+// Spare records kept for refilling: a few poll rounds of small records.
+constexpr std::size_t kSpareRecordBytes = 2 * 1024 * 1024;
 
 std::vector<std::string> subscription_of(const ConsumerOptions& options,
                                          const retry::RetryTopology& topology) {
@@ -69,7 +71,7 @@ ConsumerEngine::ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster,
       queue_bound_(queue_bound(options_)),
       retry_topology_(options_.retry, options_.group_id, options_.topics,
                       !options_.topic_pattern.empty()),
-      drain_timeout_(options_.drain_timeout) {
+      recycler_(kSpareRecordBytes), drain_timeout_(options_.drain_timeout) {
   validate(options_);
   const bool batched = std::holds_alternative<Batched>(options_.dispatch);
   if (batched != static_cast<bool>(batch_handler) || batched == static_cast<bool>(handler)) {
@@ -102,6 +104,7 @@ ConsumerEngine::ConsumerEngine(ConsumerOptions options, ResolvedCluster cluster,
   context.failures = failure_handler_.get();
   context.wake_poll_thread = [this] { wake(); };
   context.counters = &counters_;
+  context.recycler = &recycler_;
   strategy_ = make_dispatch_strategy(options_.dispatch, std::move(context));
 
   const auto topics = subscription_of(options_, retry_topology_);
@@ -277,7 +280,8 @@ void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
   if (message.offset < partition->next_offset) return;  // seen already (a re-fetch)
   partition->next_offset = message.offset + 1;
   auto& batch = dispatch_batch_of(partition);
-  auto record = kafka::to_record(message);
+  auto record = recycler_.take();
+  kafka::fill_record(message, record);
   const auto bytes = payload_bytes(record);
   if (!partition->parked.empty()) {
     park(*partition, std::move(record), bytes, WaitReason::kBackPressure);

@@ -116,6 +116,7 @@ class ConsumerEngine {
   retry::RetryTopology retry_topology_;
   retry::RetryControl retry_control_;
   std::unique_ptr<retry::FailureHandler> failure_handler_;
+  RecordRecycler recycler_;  // outlives the strategy and the workers that give back
   std::unique_ptr<DispatchStrategy> strategy_;
   std::unique_ptr<WorkerPool> workers_;
 

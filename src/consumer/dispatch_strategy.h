@@ -9,6 +9,7 @@
 
 #include "consumer/consumer_counters.h"
 #include "consumer/partition_state.h"
+#include "consumer/record_recycler.h"
 #include "consumer/worker_pool.h"
 #include "retry/failure_handler.h"
 #include "whippet/consumer.h"
@@ -23,6 +24,7 @@ struct DispatchContext {
   retry::FailureHandler* failures = nullptr;  // what happens when a handler throws
   std::function<void()> wake_poll_thread; // thread-safe
   ConsumerCounters* counters = nullptr;
+  RecordRecycler* recycler = nullptr;     // where handled records may go back
 };
 
 // How records of assigned partitions reach the handler. The poll thread

@@ -1,54 +1,84 @@
 #include "consumer/offset_tracker.h"
 
-#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace whippet::consumer {
+namespace {
+constexpr std::size_t kInitialRing = 64;
+}  // namespace
+
+void OffsetTracker::push_back(const Entry& entry) {
+  if (count_ == ring_.size()) {
+    std::vector<Entry> grown(ring_.empty() ? kInitialRing : 2 * ring_.size());
+    for (std::size_t i = 0; i < count_; ++i) grown[i] = at(i);
+    ring_ = std::move(grown);
+    head_ = 0;
+  }
+  ring_[(head_ + count_) & (ring_.size() - 1)] = entry;
+  ++count_;
+}
+
+void OffsetTracker::pop_front() {
+  head_ = (head_ + 1) & (ring_.size() - 1);
+  --count_;
+}
+
+std::size_t OffsetTracker::lower_bound(int64_t offset) const {
+  std::size_t low = 0;
+  std::size_t high = count_;
+  while (low < high) {
+    const auto middle = low + (high - low) / 2;
+    if (at(middle).offset < offset) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
+}
 
 void OffsetTracker::track(int64_t offset, int64_t timestamp_ms, std::size_t bytes) {
-  const int64_t last = window_.empty() ? position_ - 1 : window_.back().offset;
+  const int64_t last = last_tracked();
   if (offset <= last) {
     throw std::logic_error("offset " + std::to_string(offset) +
                            " dispatched out of order (after " + std::to_string(last) + ")");
   }
-  if (window_.empty()) position_ = offset;
-  window_.push_back({offset, timestamp_ms, bytes, false});
+  if (empty()) position_ = offset;
+  push_back({offset, timestamp_ms, bytes, false});
   ++pending_;
   pending_bytes_ += bytes;
 }
 
 bool OffsetTracker::complete(int64_t offset) {
-  auto entry = std::lower_bound(window_.begin(), window_.end(), offset,
-                                [](const Entry& e, int64_t value) { return e.offset < value; });
-  if (entry == window_.end() || entry->offset != offset || entry->done) return false;
-  entry->done = true;
+  const auto index = lower_bound(offset);
+  if (index == count_) return false;
+  auto& entry = at(index);
+  if (entry.offset != offset || entry.done) return false;
+  entry.done = true;
   --pending_;
-  pending_bytes_ -= entry->bytes;
-  while (!window_.empty() && window_.front().done) {
-    position_ = window_.front().offset + 1;
-    window_.pop_front();
+  pending_bytes_ -= entry.bytes;
+  while (!empty() && at(0).done) {
+    position_ = at(0).offset + 1;
+    pop_front();
   }
-  if (!window_.empty()) position_ = window_.front().offset;
+  if (!empty()) position_ = at(0).offset;
   return true;
 }
 
 std::vector<int64_t> OffsetTracker::completed_above_position() const {
   std::vector<int64_t> completed;
-  for (const auto& entry : window_) {
-    if (entry.done) completed.push_back(entry.offset);
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (at(i).done) completed.push_back(at(i).offset);
   }
   return completed;
 }
 
-}  // namespace whippet::consumer
-
-namespace whippet::consumer {
-
 std::optional<int64_t> OffsetTracker::oldest_pending_timestamp() const {
   // The front is never completed: completed entries at the front are popped.
-  if (window_.empty()) return std::nullopt;
-  return window_.front().timestamp_ms;
+  if (empty()) return std::nullopt;
+  return at(0).timestamp_ms;
 }
 
 }  // namespace whippet::consumer

@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -32,7 +31,7 @@ class OffsetTracker {
   int64_t committable_position() const { return position_; }
 
   // The highest offset tracked so far (position - 1 when none is pending).
-  int64_t last_tracked() const { return window_.empty() ? position_ - 1 : window_.back().offset; }
+  int64_t last_tracked() const { return empty() ? position_ - 1 : at(count_ - 1).offset; }
 
   // Tracked offsets not yet completed.
   std::size_t pending() const { return pending_; }
@@ -51,7 +50,24 @@ class OffsetTracker {
     std::size_t bytes;
     bool done;
   };
-  std::deque<Entry> window_;  // increasing offsets, front not done
+  // The window, increasing offsets, front not done: a ring over a vector
+  // that only grows. Entries are added on the poll thread and removed on the
+  // workers; a deque would free its blocks on the thread that empties them,
+  // and a chunk freed away from the thread that allocated it takes that
+  // thread's malloc arena lock.
+  bool empty() const { return count_ == 0; }
+  Entry& at(std::size_t index) { return ring_[(head_ + index) & (ring_.size() - 1)]; }
+  const Entry& at(std::size_t index) const {
+    return ring_[(head_ + index) & (ring_.size() - 1)];
+  }
+  void push_back(const Entry& entry);
+  void pop_front();
+  // The index of the first entry whose offset is not below `offset`.
+  std::size_t lower_bound(int64_t offset) const;
+
+  std::vector<Entry> ring_;  // its size is zero or a power of two
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
   int64_t position_;
   std::size_t pending_ = 0;
   std::size_t pending_bytes_ = 0;

@@ -59,6 +59,14 @@ bool PartitionOrderedStrategy::take_front(Lane& lane, std::vector<Record>& batch
   return true;
 }
 
+void PartitionOrderedStrategy::give_back(std::span<Record> handled) {
+  if (context_.recycler != nullptr) {
+    context_.recycler->give_back(handled);
+  } else {
+    for (auto& record : handled) record = Record{};
+  }
+}
+
 void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   // The task owns the batch it works on, so that a revoke clearing the
   // queue meanwhile cannot pull records from under it.
@@ -70,10 +78,12 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
     const auto end = std::min(batch.size(), first + (kRecordsPerTurn - handled));
     for (auto i = first; i < end; ++i) {
       run_record(context_, *lane->partition, batch[i]);
-      // Freed now, not with its batch: its bytes already left the
-      // partition's pending count, which admits more in their place.
-      batch[i] = Record{};
+      // Its bytes already left the partition's pending count, which admits
+      // more in their place: a large record is freed now, not with its
+      // batch; small ones go back to the poll thread together, below.
+      if (!RecordRecycler::worth_keeping(batch[i])) batch[i] = Record{};
     }
+    give_back(std::span(batch).subspan(first, end - first));
     handled += end - first;
     if (end < batch.size()) {
       std::lock_guard lock(lane->mutex);

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "consumer/dispatch_strategy.h"
@@ -35,6 +36,8 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
 
   void schedule(std::shared_ptr<Lane> lane);
   void drain_some(const std::shared_ptr<Lane>& lane);
+  // Handled records: to the recycler, or freed.
+  void give_back(std::span<Record> handled);
   // Moves the lane's front batch out, with how much of it was handled
   // already; false (and the lane unscheduled) when nothing is left.
   static bool take_front(Lane& lane, std::vector<Record>& batch, std::size_t& first);

@@ -5,53 +5,67 @@
 namespace whippet::kafka {
 namespace {
 
-std::optional<Bytes> copy_bytes(const void* data, std::size_t size) {
-  // librdkafka reports a null key or value as a null pointer; an empty one
-  // has a non-null pointer and size zero. The two must stay distinct
-  // (a null value is a tombstone, an empty value is not).
-  if (data == nullptr) return std::nullopt;
-  return Bytes(static_cast<const char*>(data), size);
+// librdkafka reports a null key or value as a null pointer; an empty one has
+// a non-null pointer and size zero. The two must stay distinct (a null value
+// is a tombstone, an empty value is not).
+void assign_bytes(const void* data, std::size_t size, std::optional<Bytes>& into) {
+  if (data == nullptr) {
+    into.reset();
+  } else if (into) {
+    into->assign(static_cast<const char*>(data), size);
+  } else {
+    into.emplace(static_cast<const char*>(data), size);
+  }
 }
 
-Headers copy_headers(const rd_kafka_message_t& message) {
-  Headers headers;
+void assign_headers(const rd_kafka_message_t& message, Headers& headers) {
   rd_kafka_headers_t* kafka_headers = nullptr;
   // The message keeps ownership of its headers; they are only read here.
   if (rd_kafka_message_headers(&message, &kafka_headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
       kafka_headers == nullptr) {
-    return headers;
+    headers.clear();
+    return;
   }
-  headers.reserve(rd_kafka_header_cnt(kafka_headers));
   const char* name = nullptr;
   const void* value = nullptr;
   std::size_t size = 0;
+  std::size_t count = 0;
   // Iterating by index keeps wire order and repeated keys, which a lookup by
-  // name would lose.
-  for (std::size_t index = 0;
-       rd_kafka_header_get_all(kafka_headers, index, &name, &value, &size) ==
-       RD_KAFKA_RESP_ERR_NO_ERROR;
-       ++index) {
-    headers.push_back(Header{name, copy_bytes(value, size)});
+  // name would lose. Headers already in the list are overwritten in place.
+  for (; rd_kafka_header_get_all(kafka_headers, count, &name, &value, &size) ==
+         RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++count) {
+    if (count == headers.size()) headers.emplace_back();
+    headers[count].key.assign(name);
+    assign_bytes(value, size, headers[count].value);
   }
-  return headers;
+  headers.resize(count);
 }
 
 }  // namespace
 
 Record to_record(const rd_kafka_message_t& message) {
   Record record;
-  if (message.rkt != nullptr) record.topic = rd_kafka_topic_name(message.rkt);
+  fill_record(message, record);
+  return record;
+}
+
+void fill_record(const rd_kafka_message_t& message, Record& record) {
+  if (message.rkt != nullptr) {
+    record.topic.assign(rd_kafka_topic_name(message.rkt));
+  } else {
+    record.topic.clear();
+  }
   record.partition = message.partition;
   record.offset = message.offset;
   rd_kafka_timestamp_type_t timestamp_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
   const int64_t milliseconds = rd_kafka_message_timestamp(&message, &timestamp_type);
-  if (timestamp_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && milliseconds >= 0) {
-    record.timestamp = from_milliseconds(milliseconds);
-  }
-  record.key = copy_bytes(message.key, message.key_len);
-  record.value = copy_bytes(message.payload, message.len);
-  record.headers = copy_headers(message);
-  return record;
+  record.timestamp = timestamp_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && milliseconds >= 0
+                         ? from_milliseconds(milliseconds)
+                         : Timestamp{};
+  assign_bytes(message.key, message.key_len, record.key);
+  assign_bytes(message.payload, message.len, record.value);
+  assign_headers(message, record.headers);
 }
 
 HeadersHandle to_kafka_headers(const Headers& headers) {

@@ -11,6 +11,10 @@ namespace whippet::kafka {
 // value and every header, in order) into a Record.
 Record to_record(const rd_kafka_message_t& message);
 
+// The same into an existing record, overwriting every field: its strings
+// are reused where their capacity suffices (see consumer::RecordRecycler).
+void fill_record(const rd_kafka_message_t& message, Record& record);
+
 // A header list librdkafka can take ownership of (with repeated keys kept).
 HeadersHandle to_kafka_headers(const Headers& headers);
 

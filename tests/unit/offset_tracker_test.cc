@@ -1,5 +1,9 @@
 #include "consumer/offset_tracker.h"
 
+#include <iterator>
+#include <random>
+#include <set>
+
 #include <gtest/gtest.h>
 
 namespace whippet::consumer {
@@ -71,6 +75,46 @@ TEST(OffsetTrackerTest, RejectsOutOfOrderDispatch) {
   tracker.track(5);
   EXPECT_THROW(tracker.track(5), std::logic_error);
   EXPECT_THROW(tracker.track(4), std::logic_error);
+}
+
+// The window is a ring that grows: completions in scattered order while it
+// wraps around and grows must give the same positions as a plain model.
+TEST(OffsetTrackerTest, AWindowThatWrapsAndGrowsKeepsTheCompletedPrefix) {
+  OffsetTracker tracker(0);
+  std::set<int64_t> pending;
+  std::mt19937 random(7);
+  int64_t next = 0;
+  for (int round = 0; round < 200; ++round) {
+    // Offsets with holes, as compaction leaves them; the window size
+    // swings between a few and several hundred entries.
+    const int added = static_cast<int>(random() % (round % 50 < 25 ? 40 : 5));
+    for (int i = 0; i < added; ++i) {
+      next += 1 + static_cast<int64_t>(random() % 3);
+      tracker.track(next, next * 10, 1);
+      pending.insert(next);
+    }
+    const int completed = static_cast<int>(random() % (round % 50 < 25 ? 20 : 60));
+    for (int i = 0; i < completed && !pending.empty(); ++i) {
+      auto chosen = pending.begin();
+      std::advance(chosen, static_cast<long>(random() % pending.size()));
+      ASSERT_TRUE(tracker.complete(*chosen)) << *chosen;
+      pending.erase(chosen);
+    }
+    ASSERT_EQ(tracker.pending(), pending.size());
+    ASSERT_EQ(tracker.pending_bytes(), pending.size());
+    if (pending.empty()) {
+      ASSERT_EQ(tracker.committable_position(), next + 1);
+      ASSERT_FALSE(tracker.oldest_pending_timestamp());
+    } else {
+      ASSERT_EQ(tracker.committable_position(), *pending.begin());
+      ASSERT_EQ(tracker.oldest_pending_timestamp(), *pending.begin() * 10);
+      for (const auto offset : tracker.completed_above_position()) {
+        ASSERT_GT(offset, *pending.begin());
+        ASSERT_FALSE(pending.contains(offset));
+      }
+    }
+    ASSERT_EQ(tracker.last_tracked(), next);
+  }
 }
 
 }  // namespace
