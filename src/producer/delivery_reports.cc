@@ -24,12 +24,13 @@ constexpr int kPollTimeoutMilliseconds = 1000;
 
 void Producer::Impl::run_delivery_loop() {
   while (!stop_polling.load()) {
-    const auto completions = tracker.completions();
     // Serves delivery reports and errors; blocks while there are none.
-    rd_kafka_poll(handle.get(), kPollTimeoutMilliseconds);
+    const int served = rd_kafka_poll(handle.get(), kPollTimeoutMilliseconds);
     hand_over_deferred_successes();
-    // Senders waiting for room are woken once per round, not per record.
-    if (tracker.completions() != completions) tracker.end_round();
+    // Senders waiting for room are woken once per round, not per record;
+    // also when the round's records all wait for a re-send (no outcome, but
+    // librdkafka freed their room all the same).
+    if (served > 0) tracker.end_round();
   }
 }
 

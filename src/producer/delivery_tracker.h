@@ -32,9 +32,9 @@ class DeliveryTracker {
   // A record's outcome was handed to the application.
   void finish() noexcept;
 
-  // The delivery thread served a round of delivery reports that gave
-  // outcomes. librdkafka frees a record's room only after its outcome was
-  // handed over, so only now is all of the round's room certainly free.
+  // The delivery thread served a round of delivery reports. librdkafka
+  // frees a record's room only after its report was served, so only now is
+  // all of the round's room certainly free.
   void end_round() noexcept;
 
   std::size_t in_flight() const noexcept;
@@ -43,9 +43,6 @@ class DeliveryTracker {
   // before enqueueing so that a wait for room never misses room made in
   // between.
   std::uint64_t room_mark() const noexcept { return finished_.load() + rounds_.load(); }
-
-  // Increases with every outcome.
-  std::uint64_t completions() const noexcept { return finished_.load(); }
 
   // Waits until room_mark() moves past `seen_mark`, the producer closes, or
   // the deadline passes. True when it is worth enqueueing again.

@@ -4,6 +4,7 @@
 #include "whippet/producer.h"
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <thread>
 
@@ -155,7 +156,12 @@ void Producer::Impl::submit(const ProducerRecord& record,
 
 void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle headers,
                              std::unique_ptr<producer::PendingDelivery> pending) {
-  auto seen_room = tracker.room_mark();
+  // The room mark is read only once the buffer was found full, and the
+  // record is then tried once more before waiting: that attempt finds room
+  // made before the mark was read, and room made after it moves the mark.
+  // Reading it before every first attempt would fetch a cache line the
+  // delivery thread keeps writing, on every record.
+  std::optional<std::uint64_t> seen_room;
   std::optional<Clock::time_point> deadline;
   for (;;) {
     kafka::ErrorHandle error(produce(record, headers.get(), pending.get()));
@@ -169,7 +175,11 @@ void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle 
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       // The only place send() blocks: wait for deliveries to make room.
       if (!deadline) deadline = Clock::now() + options.buffer_full_timeout;
-      if (Clock::now() < *deadline && tracker.wait_for_room(seen_room, *deadline)) {
+      if (!seen_room) {
+        seen_room = tracker.room_mark();
+        continue;
+      }
+      if (Clock::now() < *deadline && tracker.wait_for_room(*seen_room, *deadline)) {
         seen_room = tracker.room_mark();
         continue;
       }
