@@ -1,7 +1,10 @@
 // The delivery thread's side of Producer::Impl: turning librdkafka's
-// delivery reports into outcomes, re-sending records that failed
-// transiently, and handing outcomes over in order.
+// delivery reports into outcomes and re-sending records that failed
+// transiently.
 
+#include <array>
+#include <cstddef>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -15,53 +18,75 @@
 namespace whippet {
 namespace {
 
-// The delivery thread blocks in rd_kafka_poll for at most this long; close()
-// wakes it earlier with rd_kafka_queue_yield, so this only bounds a missed
-// wake-up. (rd_kafka_yield would not do: it only flags the calling thread.)
+// The delivery thread blocks in rd_kafka_queue_poll for at most this long;
+// close() wakes it earlier with rd_kafka_queue_yield, so this only bounds a
+// missed wake-up, and how long spent reports wait when nobody sends.
 constexpr int kPollTimeoutMilliseconds = 1000;
 
 }  // namespace
 
 void Producer::Impl::run_delivery_loop() {
   while (!stop_polling.load()) {
-    // Serves delivery reports and errors; blocks while there are none.
-    const int served = rd_kafka_poll(handle.get(), kPollTimeoutMilliseconds);
-    hand_over_deferred_successes();
-    // Senders waiting for room are woken once per round, not per record;
-    // also when the round's records all wait for a re-send (no outcome, but
-    // librdkafka freed their room all the same).
-    if (served > 0) tracker.end_round();
+    // Blocks while there is nothing to serve.
+    rd_kafka_event_t* event = rd_kafka_queue_poll(main_queue.get(), kPollTimeoutMilliseconds);
+    if (event == nullptr) {
+      // Idle, so nobody is sending either: free the records here.
+      spent_reports.destroy_all();
+      continue;
+    }
+    serve(event);
   }
 }
 
-void Producer::Impl::on_error(rd_kafka_t* /*handle*/, int err, const char* reason,
-                              void* opaque) noexcept {
-  static_cast<Impl*>(opaque)->reachability.on_client_error(static_cast<rd_kafka_resp_err_t>(err),
-                                                           reason);
+void Producer::Impl::serve(rd_kafka_event_t* event) noexcept {
+  switch (rd_kafka_event_type(event)) {
+    case RD_KAFKA_EVENT_DR:
+      serve_delivery_reports(event);
+      // A sender destroys the event (see SpentReports), which frees the
+      // room that senders waiting for it are woken to take.
+      spent_reports.add(event);
+      tracker.end_round();
+      return;
+    case RD_KAFKA_EVENT_ERROR:
+      reachability.on_client_error(rd_kafka_event_error(event), rd_kafka_event_error_string(event));
+      break;
+    default:
+      // Only delivery reports and errors are enabled.
+      break;
+  }
+  rd_kafka_event_destroy(event);
 }
 
-void Producer::Impl::on_delivery(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message,
-                                 void* opaque) noexcept {
-  // Taking ownership here is what frees the opaque exactly once: every
-  // message Whippet enqueued gets exactly one delivery report.
-  std::unique_ptr<producer::PendingDelivery> pending(
-      static_cast<producer::PendingDelivery*>(message->_private));
-  if (pending) static_cast<Impl*>(opaque)->handle_delivery(*message, std::move(pending));
+void Producer::Impl::serve_delivery_reports(rd_kafka_event_t* event) noexcept {
+  // Each record's PendingDelivery was written by a sender long ago and is
+  // no longer in any cache; the reports come in slices whose objects are all
+  // fetched before the first is handled, instead of one miss after another.
+  std::array<const rd_kafka_message_t*, 64> messages{};
+  for (;;) {
+    const auto count = rd_kafka_event_message_array(event, messages.data(), messages.size());
+    if (count == 0) return;
+    for (std::size_t index = 0; index < count; ++index) {
+      __builtin_prefetch(messages[index]->_private, 1);
+    }
+    for (std::size_t index = 0; index < count; ++index) {
+      // Taking ownership here is what frees the opaque exactly once: every
+      // message Whippet enqueued gets exactly one delivery report.
+      std::unique_ptr<producer::PendingDelivery> pending(
+          static_cast<producer::PendingDelivery*>(messages[index]->_private));
+      if (pending) handle_delivery(*messages[index], std::move(pending));
+    }
+  }
 }
 
 void Producer::Impl::handle_delivery(const rd_kafka_message_t& message,
                                      std::unique_ptr<producer::PendingDelivery> pending) noexcept {
-  __builtin_prefetch(pending.get(), 1);
   try {
-    if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      auto outcome = outcome_of(message, *pending);
-      return defer_success(std::move(pending), std::move(outcome).value());
-    }
-    hand_over_deferred_successes();
     auto outcome = outcome_of(message, *pending);
-    // Still in flight when queued for a re-send: no outcome yet.
-    if (try_resend(message, pending, outcome.error())) return;
-    outcome = producer::with_attempts(std::move(outcome), pending->attempts());
+    if (!outcome.ok()) {
+      // Still in flight when queued for a re-send: no outcome yet.
+      if (try_resend(message, pending, outcome.error())) return;
+      outcome = producer::with_attempts(std::move(outcome), pending->attempts());
+    }
     // Reported before the outcome is handed over, so that whoever waits on
     // the future or flush() also finds the record counted.
     report_delivery(rd_kafka_topic_name(message.rkt), *pending, outcome);
@@ -69,34 +94,9 @@ void Producer::Impl::handle_delivery(const rd_kafka_message_t& message,
   } catch (...) {
     // outcome_of could only fail to allocate; the record still needs an outcome.
     if (!pending) return;
-    hand_over_deferred_successes();
     pending->complete(Error(ErrorCode::kKafka, "cannot report delivery outcome"));
   }
   tracker.finish();
-}
-
-void Producer::Impl::defer_success(std::unique_ptr<producer::PendingDelivery> pending,
-                                   RecordMetadata metadata) noexcept {
-  if (deferred_count == kDeferredSuccesses) hand_over_oldest_success();
-  auto& slot = deferred_successes[(oldest_deferred + deferred_count) % kDeferredSuccesses];
-  slot.pending = std::move(pending);
-  slot.metadata = std::move(metadata);
-  ++deferred_count;
-}
-
-void Producer::Impl::hand_over_oldest_success() noexcept {
-  auto& slot = deferred_successes[oldest_deferred];
-  oldest_deferred = (oldest_deferred + 1) % kDeferredSuccesses;
-  --deferred_count;
-  const auto pending = std::move(slot.pending);
-  Result<RecordMetadata> outcome(std::move(slot.metadata));
-  report_delivery(outcome.value().topic.c_str(), *pending, outcome);
-  pending->complete(std::move(outcome));
-  tracker.finish();
-}
-
-void Producer::Impl::hand_over_deferred_successes() noexcept {
-  while (deferred_count > 0) hand_over_oldest_success();
 }
 
 bool Producer::Impl::try_resend(const rd_kafka_message_t& message,

@@ -53,9 +53,10 @@ Producer::Impl::Impl(ProducerOptions producer_options)
                                 options.cluster.librdkafka_properties);
   // Callbacks are wired here, after the properties, so that raw overrides
   // can never replace them.
-  rd_kafka_conf_set_opaque(conf.get(), this);
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::on_delivery);
-  rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_error);
+  // Delivery reports and errors come as events, which the delivery thread
+  // serves (run_delivery_loop): a delivery report event holds many records,
+  // and can be destroyed later, on a sending thread (see SpentReports).
+  rd_kafka_conf_set_events(conf.get(), RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
   handle = kafka::create_client(RD_KAFKA_PRODUCER, std::move(conf));
   main_queue.reset(rd_kafka_queue_get_main(handle.get()));
   if (delay_before_retry(options.retry.back_off, 1)) {
@@ -74,11 +75,10 @@ Producer::Impl::~Impl() {
 
 void Producer::Impl::stop_delivery_thread() {
   stop_polling.store(true);
-  // Sticky: wakes the current rd_kafka_poll or makes the next one return.
+  // Sticky: wakes the current rd_kafka_queue_poll or makes the next return.
   rd_kafka_queue_yield(main_queue.get());
   delivery_thread.join();
-  // Nothing else serves delivery reports now, so this thread may.
-  hand_over_deferred_successes();
+  spent_reports.destroy_all();
 }
 
 rd_kafka_error_t* Producer::Impl::produce(const ProducerRecord& record,
@@ -151,6 +151,9 @@ void Producer::Impl::submit(const ProducerRecord& record,
                                               : kafka::to_milliseconds(Timestamp::clock::now()));
   }
   if (record.partition) pending->set_requested_partition(*record.partition);
+  // One spent delivery report per send is enough to keep up: each holds
+  // many records.
+  spent_reports.destroy_one();
   enqueue(record, std::move(headers), std::move(pending));
 }
 
@@ -173,6 +176,8 @@ void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle 
     }
     const auto err = rd_kafka_error_code(error.get());
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      // Records with their outcome may still hold room.
+      if (spent_reports.destroy_all() > 0) continue;
       // The only place send() blocks: wait for deliveries to make room.
       if (!deadline) deadline = Clock::now() + options.buffer_full_timeout;
       if (!seen_room) {

@@ -3,7 +3,6 @@
 // Producer::Impl, shared by producer.cc (sending, closing) and
 // delivery_reports.cc (the delivery thread: outcomes and re-sends).
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -20,6 +19,7 @@
 #include "producer/delivery_tracker.h"
 #include "producer/pending_delivery.h"
 #include "producer/resend_scheduler.h"
+#include "producer/spent_reports.h"
 #include "whippet/producer.h"
 
 namespace whippet {
@@ -38,39 +38,18 @@ struct Producer::Impl {
   Result<RecordMetadata> outcome_of(const rd_kafka_message_t& message,
                                     const producer::PendingDelivery& pending);
 
-  static void on_delivery(rd_kafka_t* handle, const rd_kafka_message_t* message,
-                          void* opaque) noexcept;
-  static void on_error(rd_kafka_t* handle, int err, const char* reason, void* opaque) noexcept;
-
  private:
-  // A delivered record whose outcome waits for a few later ones (see
-  // defer_success).
-  struct DeferredSuccess {
-    std::unique_ptr<producer::PendingDelivery> pending;
-    RecordMetadata metadata;
-  };
-  // How many successes wait: enough for the prefetch of the oldest's
-  // PendingDelivery to complete while the later ones come in.
-  static constexpr std::size_t kDeferredSuccesses = 8;
-
   rd_kafka_error_t* produce(const ProducerRecord& record, rd_kafka_headers_t* headers,
                             producer::PendingDelivery* pending);
   // Hands a counted record to librdkafka, waiting for room in a full buffer
   // for up to buffer_full_timeout; a record refused gets its outcome here.
   void enqueue(const ProducerRecord& record, kafka::HeadersHandle headers,
                std::unique_ptr<producer::PendingDelivery> pending);
+  // One event from the main queue: delivery reports or a client error.
+  void serve(rd_kafka_event_t* event) noexcept;
+  void serve_delivery_reports(rd_kafka_event_t* event) noexcept;
   void handle_delivery(const rd_kafka_message_t& message,
                        std::unique_ptr<producer::PendingDelivery> pending) noexcept;
-  // A record's PendingDelivery was written by a sender long ago and is no
-  // longer in any cache. A success (the bulk of delivery reports) needs
-  // nothing from it until its outcome is handed over, so that waits until
-  // kDeferredSuccesses later reports came in, and the object is prefetched
-  // meanwhile. Outcomes keep their order: a failure hands over the waiting
-  // successes first, and so does the end of every round of reports.
-  void defer_success(std::unique_ptr<producer::PendingDelivery> pending,
-                     RecordMetadata metadata) noexcept;
-  void hand_over_oldest_success() noexcept;
-  void hand_over_deferred_successes() noexcept;
   // Queues a record that failed with `error` to be sent again, when the
   // retry policy says so. False when the error stays the record's outcome;
   // on true, `pending` was taken.
@@ -97,9 +76,11 @@ struct Producer::Impl {
   producer::DeliveryTracker tracker;
   kafka::BrokerReachability reachability;
   kafka::KafkaHandle handle;
-  // The queue rd_kafka_poll serves, held only to wake the delivery thread.
+  // The queue of delivery report and error events the delivery thread serves.
   // Declared after the handle: it must be released before the handle is.
   kafka::QueueHandle main_queue;
+  // Declared after the handle: reports must be destroyed before it is.
+  producer::SpentReports spent_reports;
   // Only when the retry policy can re-send. Declared after the handle: its
   // thread produces, so it must end before the handle goes.
   std::unique_ptr<producer::ResendScheduler> resends;
@@ -110,11 +91,6 @@ struct Producer::Impl {
   bool mock_cluster = false;
   std::atomic<bool> stop_polling{false};
   std::mutex close_mutex;
-  // Only the thread serving delivery reports touches these (the delivery
-  // thread, or close() once that thread has ended).
-  std::array<DeferredSuccess, kDeferredSuccesses> deferred_successes;
-  std::size_t oldest_deferred = 0;
-  std::size_t deferred_count = 0;
   std::thread delivery_thread;
 };
 
