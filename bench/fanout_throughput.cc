@@ -14,7 +14,9 @@
 //   bench/fanout_throughput --brokers 127.0.0.1:9092 [--records 400000] [--size 100]
 //       [--partitions 8] [--subscribers 8] [--max-in-flight 20000]
 //       [--buffer-records 200000] [--timeout 120] [--broker-pid PID] [--proxy-first 0|1]
+//   WHIPPET_BENCH_SIDE=proxy|direct: that side only (for perf), no comparison.
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -152,6 +154,19 @@ std::optional<BrokerSample> sample_broker(int pid) {
   return sample;
 }
 
+// Pages touched for the first time: on this VM each costs microseconds of
+// clear_page, which made up a third of the proxy phase's CPU.
+struct MemorySample {
+  long minor_faults = 0;
+  long max_rss_kilobytes = 0;
+};
+
+MemorySample sample_memory() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return {usage.ru_minflt, usage.ru_maxrss};
+}
+
 // --- the data ---------------------------------------------------------------------
 
 std::string create_topic(const Settings& settings) {
@@ -209,6 +224,8 @@ struct SideResult {
   std::uint64_t broker_bytes = 0;  // librdkafka rx_bytes of every reader of the side
   std::string bytes_detail;
   double cpu_seconds = 0;  // this process, from the first subscription to the last record
+  MemorySample memory_before;
+  MemorySample memory_after;
   std::optional<BrokerSample> broker;  // deltas over the phase
   Clock::time_point start{};
   Clock::time_point end{};  // the last record of the last reader
@@ -322,6 +339,7 @@ SideResult run_direct(const Settings& settings, const std::string& topic) {
     });
   }
   const auto broker_before = sample_broker(settings.broker_pid);
+  side.memory_before = sample_memory();
   const double cpu_before = process_cpu_seconds();
   side.start = Clock::now();
   ready.arrive_and_wait();
@@ -335,6 +353,7 @@ SideResult run_direct(const Settings& settings, const std::string& topic) {
   // The CPU includes each consumer's wait for one more statistics emission
   // (at most kStatisticsIntervalMs of mostly idle polling).
   side.cpu_seconds = process_cpu_seconds() - cpu_before;
+  side.memory_after = sample_memory();
   side.broker = delta(broker_before, sample_broker(settings.broker_pid));
   for (const auto& reader : side.readers) {
     side.broker_bytes += reader.rx_bytes;
@@ -350,6 +369,7 @@ SideResult run_proxy(const Settings& settings, const std::string& topic) {
   SideResult side;
   side.name = "proxy";
   const auto broker_before = sample_broker(settings.broker_pid);
+  side.memory_before = sample_memory();
   const double cpu_before = process_cpu_seconds();
   side.start = Clock::now();
 
@@ -438,6 +458,7 @@ SideResult run_proxy(const Settings& settings, const std::string& topic) {
     }
   }
   side.cpu_seconds = process_cpu_seconds() - cpu_before;
+  side.memory_after = sample_memory();
   for (const auto& reader : side.readers) side.end = std::max(side.end, reader.last);
 
   // Sessions leave the snapshot when their streams end: read it first, once
@@ -492,6 +513,10 @@ void print_side(const SideResult& side) {
                 seconds_between(reader.first, reader.last), reader.rate(),
                 seconds_between(reader.subscribed, reader.first), extra.c_str());
   }
+  std::printf("  %s: %ld minor page faults; process peak RSS %ld MB before, %ld MB after\n",
+              side.name.c_str(), side.memory_after.minor_faults - side.memory_before.minor_faults,
+              side.memory_before.max_rss_kilobytes / 1024,
+              side.memory_after.max_rss_kilobytes / 1024);
 }
 
 // All subscribers' records per second, from the first record any of them
@@ -515,6 +540,19 @@ int main(int argc, char** argv) {
   const auto payload = produce(settings, topic);
   std::fflush(stdout);
 
+  // WHIPPET_BENCH_SIDE=proxy|direct runs one side only, for a profiler
+  // (perf stat, perf record) to see that side alone.
+  const std::string only = std::getenv("WHIPPET_BENCH_SIDE") ? std::getenv("WHIPPET_BENCH_SIDE") : "";
+  if (only == "proxy" || only == "direct") {
+    const auto side = only == "proxy" ? run_proxy(settings, topic) : run_direct(settings, topic);
+    print_side(side);
+    const double delivered = static_cast<double>(settings.records) * settings.subscribers;
+    std::printf("%s only: per-subscriber records/s min %.0f median %.0f max %.0f; process CPU "
+                "%.2f s (%.2f us per record delivered)\n",
+                only.c_str(), side.min_rate(), side.median_rate(), side.max_rate(),
+                side.cpu_seconds, side.cpu_seconds * 1e6 / delivered);
+    return 0;
+  }
   SideResult direct, proxy;
   if (settings.proxy_first) {
     proxy = run_proxy(settings, topic);

@@ -1,35 +1,29 @@
 #include "fanout_record.h"
 
-#include "record_messages.h"
-
 namespace whippet::fanout {
 
-namespace {
+FanoutRecord::FanoutRecord(Record record) : FanoutRecord(std::move(record), place_alone(record)) {}
 
-std::string encode(const Record& record) {
-  // One message per thread, cleared and filled again: its strings keep their
-  // allocations from record to record.
-  thread_local v1::ConsumedRecord message;
-  message.Clear();
-  sidecar::fill_consumed_record(record, &message);
-  return message.SerializeAsString();
-}
+FanoutRecord::FanoutRecord(Record record, DeliveryBlockWriter& writer)
+    : FanoutRecord(std::move(record), writer.write(record)) {}
 
-}  // namespace
-
-FanoutRecord::FanoutRecord(Record record)
+FanoutRecord::FanoutRecord(Record&& record, PlacedRecord placed_record)
     : partition(record.partition),
       offset(record.offset),
       payload(payload_bytes(record)),
-      encoded(encode(record)) {
+      placed(std::move(placed_record)) {
   // The payload less the value, which is kept only inside the encoding.
-  memory = encoded.size() + payload - (record.value ? record.value->size() : 0);
+  memory = placed.placement.delivery.size + payload - (record.value ? record.value->size() : 0);
   key = std::move(record.key);
   headers = std::move(record.headers);
 }
 
 SharedRecord share_record(Record record) {
   return std::make_shared<const FanoutRecord>(std::move(record));
+}
+
+SharedRecord share_record(Record record, DeliveryBlockWriter& writer) {
+  return std::make_shared<const FanoutRecord>(std::move(record), writer);
 }
 
 }  // namespace whippet::fanout

@@ -1,5 +1,7 @@
 #include "fanout_service.h"
 
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/support/method_handler.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -42,10 +44,46 @@ RecordFilter filter_of(const v1::RecordFilter& filter) {
   return RecordFilter(std::move(headers), std::move(keys), std::move(prefix));
 }
 
+// The contract's method names (gRPC keeps the pointers).
+constexpr char kSubscribeMethod[] = "/whippet.v1.FanoutService/Subscribe";
+constexpr char kAcknowledgeMethod[] = "/whippet.v1.FanoutService/Acknowledge";
+constexpr char kSnapshotMethod[] = "/whippet.v1.FanoutService/Snapshot";
+
 }  // namespace
 
 FanoutServiceImpl::FanoutServiceImpl(SubscriberRegistry& registry, AdminOptions admin)
-    : registry_(registry), admin_(std::move(admin)) {}
+    : registry_(registry), admin_(std::move(admin)) {
+  using grpc::internal::RpcMethod;
+  using grpc::internal::RpcServiceMethod;
+  using Base = google::protobuf::MessageLite;
+  AddMethod(new RpcServiceMethod(
+      kSubscribeMethod, RpcMethod::SERVER_STREAMING,
+      new grpc::internal::ServerStreamingHandler<FanoutServiceImpl, v1::SubscribeRequest,
+                                                 grpc::ByteBuffer>(
+          [](FanoutServiceImpl* service, grpc::ServerContext* context,
+             const v1::SubscribeRequest* request, grpc::ServerWriter<grpc::ByteBuffer>* writer) {
+            return service->Subscribe(context, request, writer);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      kAcknowledgeMethod, RpcMethod::NORMAL_RPC,
+      new grpc::internal::RpcMethodHandler<FanoutServiceImpl, v1::AcknowledgeRequest,
+                                           v1::AcknowledgeResponse, Base, Base>(
+          [](FanoutServiceImpl* service, grpc::ServerContext* context,
+             const v1::AcknowledgeRequest* request, v1::AcknowledgeResponse* response) {
+            return service->Acknowledge(context, request, response);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      kSnapshotMethod, RpcMethod::NORMAL_RPC,
+      new grpc::internal::RpcMethodHandler<FanoutServiceImpl, v1::FanoutSnapshotRequest,
+                                           v1::FanoutSnapshotResponse, Base, Base>(
+          [](FanoutServiceImpl* service, grpc::ServerContext* context,
+             const v1::FanoutSnapshotRequest* request, v1::FanoutSnapshotResponse* response) {
+            return service->Snapshot(context, request, response);
+          },
+          this)));
+}
 
 SessionSettings FanoutServiceImpl::settings_of(const v1::SubscribeRequest& request) const {
   sidecar::validate_topic_name(request.topic(), "topic");
@@ -89,7 +127,7 @@ void FanoutServiceImpl::require_topic(const std::string& topic) {
 
 grpc::Status FanoutServiceImpl::Subscribe(grpc::ServerContext* context,
                                           const v1::SubscribeRequest* request,
-                                          grpc::ServerWriter<v1::SubscribeEvent>* writer) {
+                                          grpc::ServerWriter<grpc::ByteBuffer>* writer) {
   std::shared_ptr<SubscriberSession> session;
   try {
     auto settings = settings_of(*request);
@@ -107,7 +145,7 @@ grpc::Status FanoutServiceImpl::Subscribe(grpc::ServerContext* context,
     end = session->run(
         // A write to a cancelled stream fails: no need to ask first (asking
         // polls the call, a cost per message).
-        [&](const v1::SubscribeEvent& event) { return writer->Write(event); },
+        [&](const grpc::ByteBuffer& event) { return writer->Write(event); },
         [context] { return context->IsCancelled(); });
   } catch (const std::exception& error) {
     spdlog::error("fanout {}: session {} failed: {}", request->topic(), session->settings().id,

@@ -19,6 +19,12 @@ constexpr std::chrono::milliseconds kPrivatePollWait{50};
 constexpr std::chrono::milliseconds kOffsetReadTimeout{10000};
 constexpr std::chrono::milliseconds kRetryPause{1000};
 
+grpc::ByteBuffer serialised(const v1::SubscribeEvent& event) {
+  const auto bytes = event.SerializeAsString();
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 RecordReaderOptions private_reader_options(const SessionEnvironment& environment) {
   RecordReaderOptions options;
   options.cluster = environment.cluster;
@@ -92,14 +98,13 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write,
                                               const std::function<bool()>& cancelled) {
   auto end = SessionEnd::kStreamBroken;
   auto next_commit = Clock::now() + commit_interval_;
-  // Reused: its records' vector keeps its capacity from batch to batch.
   Batch batch;
-  batch.records.reserve(kMaxBatchRecords);
-  if (write(started_event())) {
+  if (write(serialised(started_event()))) {
     while (!cancelled()) {
       position_new_partitions();
       sync_private_reader();
       batch.clear();
+      deliveries_.clear();
       bool poll_private = false;
       {
         std::unique_lock lock(feed_->mutex());
@@ -112,7 +117,7 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write,
           break;
         }
         fill(batch, Clock::now());
-        if (batch.records.empty() && !batch.assignment && state_.unpositioned.empty()) {
+        if (batch.records == 0 && !batch.assignment && state_.unpositioned.empty()) {
           if (!batch.limited && private_backlog_.empty() && has_private_cursors()) {
             poll_private = true;
           } else {
@@ -122,12 +127,12 @@ SessionEnd SubscriberSession::push_until_done(const EventWriter& write,
       }
       if (poll_private) {
         for (auto& record : private_reader_.poll(kPrivatePollRecords, kPrivatePollWait)) {
-          private_backlog_.push_back(share_record(std::move(record)));
+          private_backlog_.push_back(share_record(std::move(record), private_blocks_));
         }
       }
-      if (batch.assignment && !write(*batch.assignment)) break;
-      if (!batch.records.empty() && !write(deliveries_event(batch))) break;
-      batch.records.clear();  // sent: the records are held in flight, not here
+      if (batch.assignment && !write(serialised(*batch.assignment))) break;
+      // Framed outside the feed's lock; the records are held in flight.
+      if (batch.records > 0 && !write(deliveries_.to_byte_buffer())) break;
       if (Clock::now() >= next_commit) {
         commit_acknowledged();
         next_commit = Clock::now() + commit_interval_;
@@ -234,7 +239,7 @@ bool SubscriberSession::has_private_cursors() const {
 }
 
 bool SubscriberSession::room(const Batch& batch) const {
-  return !batch.limited && batch.records.size() < kMaxBatchRecords && batch.bytes < kMaxBatchBytes &&
+  return !batch.limited && batch.records < kMaxBatchRecords && batch.bytes < kMaxBatchBytes &&
          state_.in_flight < settings_.max_in_flight;
 }
 
@@ -255,11 +260,11 @@ void SubscriberSession::fill(Batch& batch, Clock::time_point now) {
   pushed_.fetch_add(batch.first_pushes, std::memory_order_relaxed);
 }
 
-const v1::SubscribeEvent& SubscriberSession::deliveries_event(const Batch& batch) {
-  // Built outside the feed's lock from the records' own encodings.
-  deliveries_.clear();
-  for (const auto& outgoing : batch.records) deliveries_.add(*outgoing.record, outgoing.attempt);
-  return deliveries_.event();
+void SubscriberSession::add_delivery(Batch& batch, const FanoutRecord& record,
+                                     std::uint32_t attempt) {
+  deliveries_.add(record, attempt);
+  ++batch.records;
+  batch.bytes += record.payload;
 }
 
 void SubscriberSession::redeliver_expired(Batch& batch, Clock::time_point now) {
@@ -275,12 +280,11 @@ void SubscriberSession::redeliver_expired(Batch& batch, Clock::time_point now) {
     // yet must still get their turn when deadlines keep passing.
     const bool all = cursor->second.in_flight.expire(
         now, next_deadline, [&](const InFlightRecord& entry) {
-          if (batch.records.size() >= kMaxBatchRecords / 2 ||
+          if (batch.records >= kMaxBatchRecords / 2 ||
               batch.bytes >= kMaxBatchBytes / 2) {
             return false;
           }
-          batch.records.push_back({entry.record, entry.attempt + 1});
-          batch.bytes += entry.record->payload;
+          add_delivery(batch, *entry.record, entry.attempt + 1);
           ++again;
           return true;
         });
@@ -341,7 +345,7 @@ void SubscriberSession::take_shared(Batch& batch, Clock::time_point now) {
     auto& cursor = state_.cursors[partition];
     while (room(batch)) {
       records.clear();
-      const auto wanted = std::min(kMaxBatchRecords - batch.records.size(),
+      const auto wanted = std::min(kMaxBatchRecords - batch.records,
                                    settings_.max_in_flight - state_.in_flight);
       feed_->read(partition, cursor.position, wanted, kMaxBatchBytes - batch.bytes, records);
       if (records.empty()) break;
@@ -372,16 +376,15 @@ bool SubscriberSession::offer(Cursor& cursor, SharedRecord record, Batch& batch,
     refused_bytes_ = bytes;  // the wait is for room for this record
     return false;
   }
-  cursor.in_flight.push(record, now + settings_.ack_deadline);
   ++state_.in_flight;
   cursor.position = record->offset + 1;
   if (std::find(batch.partitions.begin(), batch.partitions.end(), record->partition) ==
       batch.partitions.end()) {
     batch.partitions.push_back(record->partition);
   }
-  batch.records.push_back({std::move(record), 1});
-  batch.bytes += bytes;
+  add_delivery(batch, *record, 1);
   ++batch.first_pushes;
+  cursor.in_flight.push(std::move(record), now + settings_.ack_deadline);
   return true;
 }
 

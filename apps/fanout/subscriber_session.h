@@ -18,7 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "encoded_deliveries.h"
+#include <grpcpp/support/byte_buffer.h>
+
+#include "deliveries_message.h"
 #include "flow_limiter.h"
 #include "record_filter.h"
 #include "topic_feed.h"
@@ -83,7 +85,9 @@ struct SessionSnapshot {
   std::uint64_t private_fetched_bytes = 0;
 };
 
-using EventWriter = std::function<bool(const v1::SubscribeEvent&)>;
+// Writes one SubscribeEvent, already serialised (deliveries refer to the
+// records' shared bytes); false once the stream broke.
+using EventWriter = std::function<bool(const grpc::ByteBuffer&)>;
 
 class SubscriberSession final : public FeedSubscriber {
  public:
@@ -123,21 +127,21 @@ class SubscriberSession final : public FeedSubscriber {
     Clock::time_point at;
     int32_t partition;
   };
-  struct Outgoing {
-    SharedRecord record;
-    std::uint32_t attempt;
-  };
+  // What one message carries. Its deliveries are added to the session's
+  // DeliveriesMessage as the records are taken, under the feed's lock: the
+  // message refers to each run of shared bytes once, and the records move
+  // straight into flight without a reference of the batch's own to count.
   struct Batch {
-    std::vector<Outgoing> records;
+    std::size_t records = 0;
     std::vector<int32_t> partitions;  // that got new records in flight
     std::optional<v1::SubscribeEvent> assignment;
     std::size_t bytes = 0;
     std::size_t first_pushes = 0;
     bool limited = false;  // stopped by the flow limits, not by lack of records
 
-    // Empty again; the vectors keep their capacity.
+    // Empty again; the vector keeps its capacity.
     void clear() {
-      records.clear();
+      records = 0;
       partitions.clear();
       assignment.reset();
       bytes = 0;
@@ -165,7 +169,7 @@ class SubscriberSession final : public FeedSubscriber {
   bool has_private_cursors() const;
   void wait_for_work(std::unique_lock<std::mutex>& lock, Clock::time_point next_commit,
                      bool limited);
-  const v1::SubscribeEvent& deliveries_event(const Batch& batch);
+  void add_delivery(Batch& batch, const FanoutRecord& record, std::uint32_t attempt);
   void commit_acknowledged();
   std::vector<PartitionOffset> acknowledged_positions(bool changed_only);
   v1::SubscribeEvent started_event();
@@ -185,7 +189,8 @@ class SubscriberSession final : public FeedSubscriber {
 
   // The session thread's own.
   std::deque<SharedRecord> private_backlog_;
-  EncodedDeliveries deliveries_;  // reused: its bytes keep their allocation
+  DeliveriesMessage deliveries_;  // the batch's; reused: its vectors keep their capacity
+  DeliveryBlockWriter private_blocks_;  // where the private reader's records are encoded
   std::size_t next_shared_partition_ = 0;
   std::size_t refused_bytes_ = 0;  // of the record the flow limits held back last
 

@@ -291,7 +291,10 @@ void TopicFeed::append(std::vector<Record> polled) {
   // Encoded before the lock is taken: the sessions wait for it.
   std::vector<SharedRecord> records;
   records.reserve(polled.size());
-  for (auto& record : polled) records.push_back(share_record(std::move(record)));
+  for (auto& record : polled) {
+    auto& writer = block_writers_[record.partition];
+    records.push_back(share_record(std::move(record), writer));
+  }
   std::lock_guard lock(mutex_);
   for (auto& record : records) {
     const auto found = partitions_.find(record->partition);

@@ -135,6 +135,8 @@ class TopicFeed final : private PartitionListener {
   std::atomic<bool> stopping_{false};
   std::condition_variable stop_requested_;
   std::atomic<std::uint64_t> records_read_{0};
+  // The feed thread's own: where each partition's records are encoded.
+  std::map<int32_t, DeliveryBlockWriter> block_writers_;
   RecordReader reader_;
   std::thread thread_;
 };

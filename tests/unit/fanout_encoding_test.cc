@@ -6,7 +6,9 @@
 
 #include <string>
 
-#include "encoded_deliveries.h"
+#include <grpcpp/support/byte_buffer.h>
+
+#include "deliveries_message.h"
 #include "subscribe_event_reader.h"
 #include "record_messages.h"
 
@@ -36,31 +38,31 @@ v1::SubscribeEvent built_field_by_field(const std::vector<std::pair<Record, std:
   return event;
 }
 
-TEST(FanoutEncoding, EncodedDeliveriesParseAsTheEventBuiltFieldByField) {
+TEST(FanoutEncoding, DeliveriesParseAsTheEventBuiltFieldByField) {
   Record tombstone = sample_record(7, 0);
   tombstone.value.reset();
   tombstone.key.reset();
   // Values of 0, 100 and 300 bytes: lengths of one and two varint bytes.
   const std::vector<std::pair<Record, std::uint32_t>> batch = {
       {sample_record(5, 100), 1}, {tombstone, 2}, {sample_record(9, 300), 200}};
-  EncodedDeliveries encoded;
+  DeliveriesMessage encoded;
   for (const auto& [record, attempt] : batch) encoded.add(FanoutRecord(record), attempt);
 
   v1::SubscribeEvent parsed;
-  ASSERT_TRUE(parsed.ParseFromString(encoded.event().SerializeAsString()));
+  ASSERT_TRUE(parsed.ParseFromString(encoded.to_string()));
   EXPECT_TRUE(parsed.has_deliveries());
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed, built_field_by_field(batch)))
       << parsed.DebugString();
-  EXPECT_EQ(encoded.event().ByteSizeLong(), built_field_by_field(batch).ByteSizeLong());
+  EXPECT_EQ(encoded.to_string().size(), built_field_by_field(batch).ByteSizeLong());
 }
 
 TEST(FanoutEncoding, ClearedDeliveriesStartAfresh) {
-  EncodedDeliveries encoded;
+  DeliveriesMessage encoded;
   encoded.add(FanoutRecord(sample_record(1, 10)), 1);
   encoded.clear();
   encoded.add(FanoutRecord(sample_record(2, 10)), 1);
   v1::SubscribeEvent parsed;
-  ASSERT_TRUE(parsed.ParseFromString(encoded.event().SerializeAsString()));
+  ASSERT_TRUE(parsed.ParseFromString(encoded.to_string()));
   ASSERT_EQ(parsed.deliveries().deliveries_size(), 1);
   EXPECT_EQ(parsed.deliveries().deliveries(0).record().offset(), 2);
 }
@@ -76,7 +78,10 @@ TEST(FanoutEncoding, AFanoutRecordKeepsWhatTheProxyLooksAt) {
   EXPECT_EQ(record.headers, original.headers);
   // Held in memory: the encoding (value and topic inside) plus the key and
   // headers kept beside it, what a buffer's byte bound counts.
-  EXPECT_EQ(record.memory, record.encoded.size() + 5u + 5u + 3u + 4u + 2u);
+  EXPECT_EQ(record.memory, record.first_delivery().size() + 5u + 5u + 3u + 4u + 2u);
+  v1::ConsumedRecord parsed;
+  ASSERT_TRUE(parsed.ParseFromString(std::string(record.encoded())));
+  EXPECT_EQ(parsed.offset(), 1);
   EXPECT_GT(record.memory, record.payload) << "the topic and framing count too";
 }
 
@@ -123,7 +128,7 @@ TEST(FanoutEncoding, TheClientReadsWhatProtobufParses) {
   tombstone.headers.clear();
   Record empty_value = sample_record(8, 0);
   empty_value.key = "";
-  EncodedDeliveries encoded;
+  DeliveriesMessage encoded;
   encoded.add(FanoutRecord(sample_record(5, 300)), 3);
   encoded.add(FanoutRecord(tombstone), 1);
   encoded.add(FanoutRecord(empty_value), 2);
@@ -133,12 +138,12 @@ TEST(FanoutEncoding, TheClientReadsWhatProtobufParses) {
   encoded.add(FanoutRecord(defaults), 1);
 
   SubscribeEventRead event;
-  expect_read_as_protobuf_parses(encoded.event().SerializeAsString(), event);
+  expect_read_as_protobuf_parses(encoded.to_string(), event);
   // Read into again, as the client does, by a smaller batch: nothing of the
   // last one stays.
   encoded.clear();
   encoded.add(FanoutRecord(tombstone), 4);
-  expect_read_as_protobuf_parses(encoded.event().SerializeAsString(), event);
+  expect_read_as_protobuf_parses(encoded.to_string(), event);
   EXPECT_EQ(event.records.size(), 1u);
 
   v1::SubscribeEvent started;
@@ -177,9 +182,9 @@ TEST(FanoutEncoding, TheClientSkipsFieldsItDoesNotKnow) {
 }
 
 TEST(FanoutEncoding, TheClientRefusesWhatIsNotASubscribeEvent) {
-  EncodedDeliveries encoded;
+  DeliveriesMessage encoded;
   encoded.add(FanoutRecord(sample_record(5, 100)), 1);
-  const auto bytes = encoded.event().SerializeAsString();
+  const auto bytes = encoded.to_string();
   SubscribeEventRead event;
   EXPECT_FALSE(read_subscribe_event(bytes.substr(0, bytes.size() - 20), event)) << "cut short";
   EXPECT_FALSE(read_subscribe_event(std::string("\x12\x05\x0a\xff", 4), event));
