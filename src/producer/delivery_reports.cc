@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <string>
@@ -31,7 +32,7 @@ void Producer::Impl::run_delivery_loop() {
     rd_kafka_event_t* event = rd_kafka_queue_poll(main_queue.get(), kPollTimeoutMilliseconds);
     if (event == nullptr) {
       // Idle, so nobody is sending either: free the records here.
-      spent_reports.destroy_all();
+      if (spent_reports.destroy_all() > 0) tracker.room_may_be_free();
       continue;
     }
     serve(event);
@@ -40,13 +41,17 @@ void Producer::Impl::run_delivery_loop() {
 
 void Producer::Impl::serve(rd_kafka_event_t* event) noexcept {
   switch (rd_kafka_event_type(event)) {
-    case RD_KAFKA_EVENT_DR:
-      serve_delivery_reports(event);
+    case RD_KAFKA_EVENT_DR: {
+      const auto outcomes = serve_delivery_reports(event);
       // A sender destroys the event (see SpentReports), which frees the
       // room that senders waiting for it are woken to take.
       spent_reports.add(event);
-      tracker.end_round();
+      // Counted only now, so that once flush() returns, a sender finds all
+      // of these records' room.
+      tracker.finish(outcomes);
+      tracker.room_may_be_free();
       return;
+    }
     case RD_KAFKA_EVENT_ERROR:
       reachability.on_client_error(rd_kafka_event_error(event), rd_kafka_event_error_string(event));
       break;
@@ -57,14 +62,15 @@ void Producer::Impl::serve(rd_kafka_event_t* event) noexcept {
   rd_kafka_event_destroy(event);
 }
 
-void Producer::Impl::serve_delivery_reports(rd_kafka_event_t* event) noexcept {
+std::uint64_t Producer::Impl::serve_delivery_reports(rd_kafka_event_t* event) noexcept {
   // Each record's PendingDelivery was written by a sender long ago and is
   // no longer in any cache; the reports come in slices whose objects are all
   // fetched before the first is handled, instead of one miss after another.
   std::array<const rd_kafka_message_t*, 64> messages{};
+  std::uint64_t outcomes = 0;
   for (;;) {
     const auto count = rd_kafka_event_message_array(event, messages.data(), messages.size());
-    if (count == 0) return;
+    if (count == 0) return outcomes;
     for (std::size_t index = 0; index < count; ++index) {
       __builtin_prefetch(messages[index]->_private, 1);
     }
@@ -73,18 +79,18 @@ void Producer::Impl::serve_delivery_reports(rd_kafka_event_t* event) noexcept {
       // message Whippet enqueued gets exactly one delivery report.
       std::unique_ptr<producer::PendingDelivery> pending(
           static_cast<producer::PendingDelivery*>(messages[index]->_private));
-      if (pending) handle_delivery(*messages[index], std::move(pending));
+      if (pending && handle_delivery(*messages[index], std::move(pending))) ++outcomes;
     }
   }
 }
 
-void Producer::Impl::handle_delivery(const rd_kafka_message_t& message,
+bool Producer::Impl::handle_delivery(const rd_kafka_message_t& message,
                                      std::unique_ptr<producer::PendingDelivery> pending) noexcept {
   try {
     auto outcome = outcome_of(message, *pending);
     if (!outcome.ok()) {
       // Still in flight when queued for a re-send: no outcome yet.
-      if (try_resend(message, pending, outcome.error())) return;
+      if (try_resend(message, pending, outcome.error())) return false;
       outcome = producer::with_attempts(std::move(outcome), pending->attempts());
     }
     // Reported before the outcome is handed over, so that whoever waits on
@@ -93,10 +99,10 @@ void Producer::Impl::handle_delivery(const rd_kafka_message_t& message,
     pending->complete(std::move(outcome));
   } catch (...) {
     // outcome_of could only fail to allocate; the record still needs an outcome.
-    if (!pending) return;
+    if (!pending) return false;
     pending->complete(Error(ErrorCode::kKafka, "cannot report delivery outcome"));
   }
-  tracker.finish();
+  return true;
 }
 
 bool Producer::Impl::try_resend(const rd_kafka_message_t& message,

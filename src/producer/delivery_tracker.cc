@@ -5,7 +5,7 @@ namespace whippet::producer {
 // The atomics use sequentially consistent ordering on purpose: finish()
 // writes finished_ then reads waiters_, a waiter writes waiters_ then reads
 // finished_; with both orders total, at least one of them sees the other, so
-// a waiter is either woken or does not need to sleep. end_round() writes
+// a waiter is either woken or does not need to sleep. room_may_be_free() writes
 // rounds_ then reads waiters_, so the same holds for it.
 
 bool DeliveryTracker::try_start() noexcept {
@@ -25,15 +25,13 @@ std::size_t DeliveryTracker::in_flight() const noexcept {
   return static_cast<std::size_t>(started_.load() - finished);
 }
 
-void DeliveryTracker::finish() noexcept {
-  const auto finished = finished_.fetch_add(1) + 1;
-  if (waiters_.load() == 0) return;
-  // flush() and close() wait for the last outcome, which must wake them at
-  // once; a sender waiting for room is woken in batches (kOutcomesPerWake).
-  if (finished == started_.load() || finished % kOutcomesPerWake == 0) wake();
+void DeliveryTracker::finish(std::uint64_t count) noexcept {
+  if (count == 0) return;
+  const auto finished = finished_.fetch_add(count) + count;
+  if (waiters_.load() > 0 && finished == started_.load()) wake();
 }
 
-void DeliveryTracker::end_round() noexcept {
+void DeliveryTracker::room_may_be_free() noexcept {
   rounds_.fetch_add(1);
   if (waiters_.load() > 0) wake();
 }

@@ -17,30 +17,27 @@ class DeliveryTracker {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // A sender waiting for room is woken once per this many outcomes (and at
-  // the end of every round of delivery reports, see end_round), not once
-  // per outcome: each wake-up costs a lock and a futex call on the delivery
-  // thread and a context switch on the sender, while a round hands back
-  // thousands of records' room at a time.
-  static constexpr std::uint64_t kOutcomesPerWake = 256;
-
   // A record entered the producer. Returns false, undoing the count, when
   // the producer is closed. The count is taken before the closed check, so
   // that close() never misses a record that slipped in.
   bool try_start() noexcept;
 
-  // A record's outcome was handed to the application.
-  void finish() noexcept;
+  // `count` records' outcomes were handed to the application. Wakes flush() and
+  // close() after the last one, but not senders waiting for room: a record's
+  // room is freed only with its delivery report (see SpentReports), so
+  // waking them per outcome would cost a lock, a futex call and a context
+  // switch per record for nothing.
+  void finish(std::uint64_t count = 1) noexcept;
 
-  // The delivery thread served a round of delivery reports. librdkafka
-  // frees a record's room only after its report was served, so only now is
-  // all of the round's room certainly free.
-  void end_round() noexcept;
+  // Room may have come back: the delivery thread served a delivery report
+  // (thousands of records at a time), which a sender waiting for room can
+  // destroy, or a thread destroyed reports. Wakes senders waiting for room.
+  void room_may_be_free() noexcept;
 
   std::size_t in_flight() const noexcept;
 
-  // Grows with every outcome and every end_round(); a sender remembers it
-  // before enqueueing so that a wait for room never misses room made in
+  // Grows with every outcome and every room_may_be_free(); a sender
+  // remembers it before waiting so that it never misses room made in
   // between.
   std::uint64_t room_mark() const noexcept { return finished_.load() + rounds_.load(); }
 
@@ -66,7 +63,7 @@ class DeliveryTracker {
   std::atomic<std::uint64_t> rounds_{0};
   // Read per record, written rarely.
   alignas(64) std::atomic<bool> closed_{false};
-  // Only finish() and end_round() read this: they take the mutex and
+  // Only finish() and room_may_be_free() read this: they take the mutex and
   // notify only when someone waits, so deliveries stay lock-free in the
   // common case.
   std::atomic<int> waiters_{0};

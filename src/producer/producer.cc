@@ -153,17 +153,18 @@ void Producer::Impl::submit(const ProducerRecord& record,
   if (record.partition) pending->set_requested_partition(*record.partition);
   // One spent delivery report per send is enough to keep up: each holds
   // many records.
-  spent_reports.destroy_one();
+  if (spent_reports.destroy_one()) tracker.room_may_be_free();
   enqueue(record, std::move(headers), std::move(pending));
 }
 
 void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle headers,
                              std::unique_ptr<producer::PendingDelivery> pending) {
-  // The room mark is read only once the buffer was found full, and the
-  // record is then tried once more before waiting: that attempt finds room
-  // made before the mark was read, and room made after it moves the mark.
-  // Reading it before every first attempt would fetch a cache line the
-  // delivery thread keeps writing, on every record.
+  // Room comes back when a delivery report is destroyed (see SpentReports).
+  // The room mark is read only once the buffer was found full, before
+  // destroying reports, and the record is tried once more before waiting:
+  // that attempt finds room made before the mark was read, and room made
+  // after it moves the mark. (Reading it before every first attempt would
+  // fetch a cache line the delivery thread keeps writing, on every record.)
   std::optional<std::uint64_t> seen_room;
   std::optional<Clock::time_point> deadline;
   for (;;) {
@@ -176,16 +177,22 @@ void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle 
     }
     const auto err = rd_kafka_error_code(error.get());
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      // Records with their outcome may still hold room.
-      if (spent_reports.destroy_all() > 0) continue;
-      // The only place send() blocks: wait for deliveries to make room.
       if (!deadline) deadline = Clock::now() + options.buffer_full_timeout;
-      if (!seen_room) {
-        seen_room = tracker.room_mark();
+      const auto mark = tracker.room_mark();
+      // Records with their outcome may still hold room.
+      if (spent_reports.destroy_all() > 0) {
+        // Other senders may wait for that room too.
+        tracker.room_may_be_free();
+        seen_room.reset();
         continue;
       }
+      if (!seen_room) {
+        seen_room = mark;
+        continue;
+      }
+      // The only place send() blocks: wait for deliveries to make room.
       if (Clock::now() < *deadline && tracker.wait_for_room(*seen_room, *deadline)) {
-        seen_room = tracker.room_mark();
+        seen_room.reset();
         continue;
       }
       if (tracker.closed()) {

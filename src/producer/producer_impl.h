@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,8 +48,13 @@ struct Producer::Impl {
                std::unique_ptr<producer::PendingDelivery> pending);
   // One event from the main queue: delivery reports or a client error.
   void serve(rd_kafka_event_t* event) noexcept;
-  void serve_delivery_reports(rd_kafka_event_t* event) noexcept;
-  void handle_delivery(const rd_kafka_message_t& message,
+  // Hands over the outcomes of a delivery report event; returns how many
+  // records got theirs, for the caller to count once the event's room can
+  // be taken back (tracker.finish).
+  std::uint64_t serve_delivery_reports(rd_kafka_event_t* event) noexcept;
+  // True when the record got its outcome; false when it waits for a re-send
+  // or was counted already.
+  bool handle_delivery(const rd_kafka_message_t& message,
                        std::unique_ptr<producer::PendingDelivery> pending) noexcept;
   // Queues a record that failed with `error` to be sent again, when the
   // retry policy says so. False when the error stays the record's outcome;
