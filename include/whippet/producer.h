@@ -102,7 +102,10 @@ using DeliveryCallback = std::function<void(const Result<RecordMetadata>&)>;
 
 // An asynchronous producer. Every record sent gets exactly one outcome:
 // a delivery report or a typed Error; none is dropped silently.
-// Thread-safe: many threads may send at once.
+// Thread-safe: many threads may send at once. send() also frees the memory
+// of records whose outcome was handed over, one delivery report (a batch of
+// records) per call: freed on the thread that allocated it, it costs far
+// less CPU than on the delivery thread.
 class Producer {
  public:
   explicit Producer(ProducerOptions options);
