@@ -4,7 +4,8 @@
 //           properties, auto-commit on), each in a group of its own, all
 //           reading the topic from the beginning at the same time;
 //   proxy:  an in-process FanoutServer and `subscribers` FanoutClients
-//           (distinct subscriber names, EARLIEST), all at the same time.
+//           (distinct subscriber names, EARLIEST, each on a connection of
+//           its own), all at the same time.
 // Both read every record. Compared: the bytes the broker sent (librdkafka's
 // rx_bytes: each direct consumer's, the proxy's feed and private readers'
 // from its snapshot; and, given --broker-pid, the bytes the broker process
@@ -398,6 +399,9 @@ SideResult run_proxy(const Settings& settings, const std::string& topic) {
     client.request.set_subscriber(fmt::format("bench-{}", i));
     client.request.set_start(whippet::v1::EARLIEST);
     client.request.mutable_flow()->set_max_in_flight(static_cast<std::uint32_t>(settings.max_in_flight));
+    // As subscribers in separate processes, and as each direct consumer has
+    // its own connections to the broker.
+    client.own_connection = true;
     auto* reader = &side.readers[i];
     reader->subscribed = Clock::now();
     // Runs on the client's own thread; `*reader` is read by the main thread

@@ -38,6 +38,7 @@ FanoutClient::FanoutClient(FanoutClientOptions options, Callback on_records)
     : options_(std::move(options)), on_records_(std::move(on_records)) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  if (options_.own_connection) arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   channel_ = grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(),
                                        arguments);
   stub_ = v1::FanoutService::NewStub(channel_);

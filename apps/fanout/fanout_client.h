@@ -27,6 +27,12 @@ struct FanoutClientOptions {
   v1::SubscribeRequest request;
   std::chrono::milliseconds reconnect_backoff{200};
   std::chrono::milliseconds max_reconnect_backoff{2000};
+  // A connection of this client's own, instead of the one gRPC shares
+  // between all channels of a process to the same address (and the same
+  // arguments): what subscribers in separate processes have. Several
+  // clients in one process (a benchmark) otherwise multiplex their streams
+  // over one connection, read by whichever of their threads polls it.
+  bool own_connection = false;
 };
 
 struct DeliveredRecord {

@@ -31,6 +31,39 @@ TEST_F(FanoutFixture, EverySubscriberReceivesEveryRecord) {
   EXPECT_EQ(snapshot["subscribers"].size(), 2u);
 }
 
+TEST_F(FanoutFixture, SubscribersOnConnectionsOfTheirOwnReceiveEveryRecordAcrossBlocks) {
+  // Records of 200 bytes, 750 in each of 4 partitions: three 64 KiB shared blocks
+  // a partition, sent and acknowledged in batches that span them.
+  std::vector<ProducerRecord> records;
+  for (int i = 0; i < 3000; ++i) {
+    ProducerRecord record;
+    record.topic = topic_;
+    record.key = "key-" + std::to_string(i);
+    record.value = std::string(200, static_cast<char>('a' + i % 26));
+    records.push_back(std::move(record));
+  }
+  produce_records(std::move(records));
+  auto subscribe_alone = [&](const std::string& name, ReceivedLog& log) {
+    fanout::FanoutClientOptions options;
+    options.address = address_;
+    options.request = request(name);
+    options.own_connection = true;
+    return std::make_unique<fanout::FanoutClient>(
+        options, [&log](const std::vector<fanout::DeliveredRecord>& batch) { log.add(batch); });
+  };
+  ReceivedLog first;
+  ReceivedLog second;
+  auto a = subscribe_alone("own-first", first);
+  auto b = subscribe_alone("own-second", second);
+  ASSERT_TRUE(first.wait_distinct(3000, 30s)) << first.distinct();
+  ASSERT_TRUE(second.wait_distinct(3000, 30s)) << second.distinct();
+  EXPECT_EQ(first.total(), 3000u) << "each record once";
+  EXPECT_EQ(second.total(), 3000u);
+  ASSERT_TRUE(eventually([&] { return a->acknowledged() == 3000 && b->acknowledged() == 3000; },
+                         30s))
+      << a->acknowledged() << " " << b->acknowledged();
+}
+
 TEST_F(FanoutFixture, AReconnectingSubscriberResumesFromItsAcknowledgedPosition) {
   produce(1000);
   {
