@@ -2,7 +2,8 @@
 
 namespace whippet::consumer {
 void BatchStrategy::dispatch(const std::shared_ptr<PartitionState>& partition,
-                             std::vector<Record> records) {
+                             std::vector<Record> records, UnreadHeaders unread) {
+  read_unread_headers(records, unread);
   auto& lane = lanes_[partition.get()];
   if (!lane) {
     lane = std::make_shared<Lane>();

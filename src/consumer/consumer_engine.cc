@@ -213,9 +213,9 @@ void ConsumerEngine::poll_once() {
   std::array<kafka::MessageHandle, kBatchSize> owned;
   for (std::size_t i = 0; i < count; ++i) owned[i].reset(more[i]);
   round_records_ = count + 1;
-  handle_message(*message);
+  handle_message(message);
   for (std::size_t i = 0; i < count; ++i) {
-    handle_message(*owned[i]);
+    handle_message(owned[i]);
     owned[i].reset();
   }
   flush_dispatch_batches();
@@ -224,7 +224,7 @@ void ConsumerEngine::poll_once() {
 void ConsumerEngine::flush_dispatch_batches() {
   for (auto& batch : dispatch_batches_) {
     if (batch.records.empty()) continue;
-    dispatch_records(batch.partition, std::move(batch.records));
+    dispatch_records(batch.partition, std::move(batch.records), std::move(batch.unread));
   }
   dispatch_batches_.clear();
 }
@@ -238,11 +238,12 @@ ConsumerEngine::DispatchBatch& ConsumerEngine::dispatch_batch_of(
   // lock is the one the workers take): completions since only lower it, so
   // the look errs on the side of waiting.
   auto& batch = dispatch_batches_.emplace_back(
-      DispatchBatch{partition, {}, {}, partition->admission()});
+      DispatchBatch{partition, {}, {}, {}, partition->admission()});
   // Fetches arrive in runs of one partition: room for twice a fair share of
   // the round spares most of the growing (each growth moves every record).
   const auto share = 2 * round_records_ / std::max<std::size_t>(1, partitions_.size());
   batch.records.reserve(std::min(round_records_, share + 8));
+  batch.unread.reserve(batch.records.capacity());
   return batch;
 }
 
@@ -259,7 +260,8 @@ std::shared_ptr<PartitionState>* ConsumerEngine::partition_of(const rd_kafka_mes
   return &found->second;
 }
 
-void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
+void ConsumerEngine::handle_message(kafka::MessageHandle& handle) {
+  const auto& message = *handle;
   if (message.err) {
     if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
     const std::string topic = message.rkt ? rd_kafka_topic_name(message.rkt) : "";
@@ -281,25 +283,33 @@ void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
   partition->next_offset = message.offset + 1;
   auto& batch = dispatch_batch_of(partition);
   auto record = recycler_.take();
-  kafka::fill_record(message, record);
+  kafka::fill_record_except_headers(message, record);
+  // A parked record is complete; so is a retry record, whose headers say
+  // when it is due. The others' headers are left to the worker: their bytes
+  // are not counted in the queue bound.
+  const bool waits = !partition->parked.empty();
+  if (waits || partition->is_retry_topic) kafka::read_headers(message, record.headers);
   const auto bytes = payload_bytes(record);
-  if (!partition->parked.empty()) {
+  if (waits) {
     park(*partition, std::move(record), bytes, WaitReason::kBackPressure);
     return;
   }
   if (auto reason = must_wait(*partition, record, batch.admission, batch.load);
       reason != WaitReason::kNone) {
-    park(*partition, std::move(record), bytes, reason);
+    if (!partition->is_retry_topic) kafka::read_headers(message, record.headers);
+    park(*partition, std::move(record), payload_bytes(record), reason);
     return;
   }
   batch.records.push_back(std::move(record));
+  batch.unread.push_back(partition->is_retry_topic ? kafka::MessageHandle() : std::move(handle));
   batch.load.add(bytes);
 }
 
 void ConsumerEngine::dispatch_records(const std::shared_ptr<PartitionState>& partition,
-                                      std::vector<Record> records) {
+                                      std::vector<Record> records, UnreadHeaders unread) {
   partition->dispatched(records);
   if (partition->restored_gaps) {
+    read_unread_headers(records, unread);  // so that records may be dropped below
     // A previous owner handled these already (its commit metadata says so).
     std::erase_if(records, [&](const Record& record) {
       if (!partition->handled_before(record.offset)) return false;
@@ -308,7 +318,7 @@ void ConsumerEngine::dispatch_records(const std::shared_ptr<PartitionState>& par
     });
     if (records.empty()) return;
   }
-  strategy_->dispatch(partition, std::move(records));
+  strategy_->dispatch(partition, std::move(records), std::move(unread));
 }
 
 std::optional<std::chrono::steady_clock::duration> ConsumerEngine::time_until_next_due() const {

@@ -10,6 +10,7 @@
 #include "consumer/consumer_counters.h"
 #include "consumer/partition_state.h"
 #include "consumer/record_recycler.h"
+#include "consumer/unread_headers.h"
 #include "consumer/worker_pool.h"
 #include "retry/failure_handler.h"
 #include "whippet/consumer.h"
@@ -35,9 +36,10 @@ class DispatchStrategy {
   virtual ~DispatchStrategy() = default;
 
   // Hands over records of one partition, in offset order, that the caller
-  // has already marked dispatched.
+  // has already marked dispatched; a record's headers are read from its
+  // element of `unread`, if any, before its handler runs.
   virtual void dispatch(const std::shared_ptr<PartitionState>& partition,
-                        std::vector<Record> records) = 0;
+                        std::vector<Record> records, UnreadHeaders unread) = 0;
 
   // The partition is being revoked: drop its records that have not started.
   virtual void remove(const PartitionState& partition) = 0;

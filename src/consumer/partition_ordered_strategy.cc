@@ -12,7 +12,7 @@ constexpr std::size_t kRecordsPerTurn = 512;
 }  // namespace
 
 void PartitionOrderedStrategy::dispatch(const std::shared_ptr<PartitionState>& partition,
-                                        std::vector<Record> records) {
+                                        std::vector<Record> records, UnreadHeaders unread) {
   auto& lane = lanes_[partition.get()];
   if (!lane) {
     lane = std::make_shared<Lane>();
@@ -21,7 +21,7 @@ void PartitionOrderedStrategy::dispatch(const std::shared_ptr<PartitionState>& p
   bool start_task = false;
   {
     std::lock_guard lock(lane->mutex);
-    lane->batches.push_back(std::move(records));
+    lane->batches.push_back({std::move(records), std::move(unread)});
     if (!lane->scheduled) {
       lane->scheduled = true;
       start_task = true;
@@ -46,8 +46,7 @@ void PartitionOrderedStrategy::schedule(std::shared_ptr<Lane> lane) {
   context_.workers->submit([this, lane = std::move(lane)] { drain_some(lane); });
 }
 
-bool PartitionOrderedStrategy::take_front(Lane& lane, std::vector<Record>& batch,
-                                          std::size_t& first) {
+bool PartitionOrderedStrategy::take_front(Lane& lane, Lane::Batch& batch, std::size_t& first) {
   std::lock_guard lock(lane.mutex);
   if (lane.removed || lane.batches.empty()) {
     lane.scheduled = false;
@@ -70,22 +69,24 @@ void PartitionOrderedStrategy::give_back(std::span<Record> handled) {
 void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   // The task owns the batch it works on, so that a revoke clearing the
   // queue meanwhile cannot pull records from under it.
-  std::vector<Record> batch;
+  Lane::Batch batch;
   std::size_t first = 0;
   std::size_t handled = 0;
   while (handled < kRecordsPerTurn) {
     if (!take_front(*lane, batch, first)) return;
-    const auto end = std::min(batch.size(), first + (kRecordsPerTurn - handled));
+    auto& records = batch.records;
+    const auto end = std::min(records.size(), first + (kRecordsPerTurn - handled));
     for (auto i = first; i < end; ++i) {
-      run_record(context_, *lane->partition, batch[i]);
+      if (i < batch.unread.size()) read_unread_headers(records[i], batch.unread[i]);
+      run_record(context_, *lane->partition, records[i]);
       // Its bytes already left the partition's pending count, which admits
       // more in their place: a large record is freed now, not with its
       // batch; small ones go back to the poll thread together, below.
-      if (!RecordRecycler::worth_keeping(batch[i])) batch[i] = Record{};
+      if (!RecordRecycler::worth_keeping(records[i])) records[i] = Record{};
     }
-    give_back(std::span(batch).subspan(first, end - first));
+    give_back(std::span(records).subspan(first, end - first));
     handled += end - first;
-    if (end < batch.size()) {
+    if (end < records.size()) {
       std::lock_guard lock(lane->mutex);
       if (lane->removed) {
         lane->scheduled = false;

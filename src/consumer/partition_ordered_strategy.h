@@ -18,7 +18,7 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
   explicit PartitionOrderedStrategy(DispatchContext context) : context_(std::move(context)) {}
 
   void dispatch(const std::shared_ptr<PartitionState>& partition,
-                std::vector<Record> records) override;
+                std::vector<Record> records, UnreadHeaders unread) override;
   void remove(const PartitionState& partition) override;
 
  private:
@@ -28,7 +28,11 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
   struct Lane {
     std::shared_ptr<PartitionState> partition;
     std::mutex mutex;
-    std::deque<std::vector<Record>> batches;
+    struct Batch {
+      std::vector<Record> records;
+      UnreadHeaders unread;  // read by the worker, just before the handler
+    };
+    std::deque<Batch> batches;
     std::size_t handled_in_front = 0;  // records of batches.front() already handled
     bool scheduled = false;
     bool removed = false;  // revoked: a running turn puts nothing back
@@ -40,7 +44,7 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
   void give_back(std::span<Record> handled);
   // Moves the lane's front batch out, with how much of it was handled
   // already; false (and the lane unscheduled) when nothing is left.
-  static bool take_front(Lane& lane, std::vector<Record>& batch, std::size_t& first);
+  static bool take_front(Lane& lane, Lane::Batch& batch, std::size_t& first);
 
   DispatchContext context_;
   std::map<const PartitionState*, std::shared_ptr<Lane>> lanes_;  // poll thread only

@@ -18,7 +18,9 @@ void assign_bytes(const void* data, std::size_t size, std::optional<Bytes>& into
   }
 }
 
-void assign_headers(const rd_kafka_message_t& message, Headers& headers) {
+}  // namespace
+
+void read_headers(const rd_kafka_message_t& message, Headers& headers) {
   rd_kafka_headers_t* kafka_headers = nullptr;
   // The message keeps ownership of its headers; they are only read here.
   if (rd_kafka_message_headers(&message, &kafka_headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -42,8 +44,6 @@ void assign_headers(const rd_kafka_message_t& message, Headers& headers) {
   headers.resize(count);
 }
 
-}  // namespace
-
 Record to_record(const rd_kafka_message_t& message) {
   Record record;
   fill_record(message, record);
@@ -51,6 +51,11 @@ Record to_record(const rd_kafka_message_t& message) {
 }
 
 void fill_record(const rd_kafka_message_t& message, Record& record) {
+  fill_record_except_headers(message, record);
+  read_headers(message, record.headers);
+}
+
+void fill_record_except_headers(const rd_kafka_message_t& message, Record& record) {
   if (message.rkt != nullptr) {
     record.topic.assign(rd_kafka_topic_name(message.rkt));
   } else {
@@ -65,7 +70,6 @@ void fill_record(const rd_kafka_message_t& message, Record& record) {
                          : Timestamp{};
   assign_bytes(message.key, message.key_len, record.key);
   assign_bytes(message.payload, message.len, record.value);
-  assign_headers(message, record.headers);
 }
 
 HeadersHandle to_kafka_headers(const Headers& headers) {

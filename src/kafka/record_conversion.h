@@ -15,6 +15,12 @@ Record to_record(const rd_kafka_message_t& message);
 // are reused where their capacity suffices (see consumer::RecordRecycler).
 void fill_record(const rd_kafka_message_t& message, Record& record);
 
+// fill_record in two steps, for a consumer that reads headers later on
+// another thread: reading them allocates inside librdkafka, even for a
+// message without any.
+void fill_record_except_headers(const rd_kafka_message_t& message, Record& record);
+void read_headers(const rd_kafka_message_t& message, Headers& headers);
+
 // A header list librdkafka can take ownership of (with repeated keys kept).
 HeadersHandle to_kafka_headers(const Headers& headers);
 
