@@ -24,6 +24,11 @@ constexpr int kMaximumRecordsDrainedOnClose = 100000;
 constexpr std::size_t kBatchSize = 1024;
 // Spare records kept for refilling: a few poll rounds of small records.
 constexpr std::size_t kSpareRecordBytes = 2 * 1024 * 1024;
+// Records of a partition whose headers the workers read: each keeps
+// librdkafka's copy of it, and the fetch buffer that copy points into, alive
+// until then. Past this the workers do not keep up anyway, and the poll
+// thread has time to read them.
+constexpr std::size_t kMaximumUnreadHeaders = 1024;
 
 std::vector<std::string> subscription_of(const ConsumerOptions& options,
                                          const retry::RetryTopology& topology) {
@@ -284,11 +289,18 @@ void ConsumerEngine::handle_message(kafka::MessageHandle& handle) {
   auto& batch = dispatch_batch_of(partition);
   auto record = recycler_.take();
   kafka::fill_record_except_headers(message, record);
-  // A parked record is complete; so is a retry record, whose headers say
-  // when it is due. The others' headers are left to the worker: their bytes
-  // are not counted in the queue bound.
+  // Headers are read here when the record waits (parked), when they say
+  // when it is due (a retry topic), or when the partition's queue is long
+  // already; otherwise by the worker, sparing the poll thread (the
+  // consumer's bottleneck). Deferred headers count no bytes in the bound.
   const bool waits = !partition->parked.empty();
-  if (waits || partition->is_retry_topic) kafka::read_headers(message, record.headers);
+  const bool defer = !waits && !partition->is_retry_topic &&
+                     batch.admission.pending.records + batch.load.records < kMaximumUnreadHeaders;
+  if (defer) {
+    record.headers.clear();
+  } else {
+    kafka::read_headers(message, record.headers);
+  }
   const auto bytes = payload_bytes(record);
   if (waits) {
     park(*partition, std::move(record), bytes, WaitReason::kBackPressure);
@@ -296,12 +308,12 @@ void ConsumerEngine::handle_message(kafka::MessageHandle& handle) {
   }
   if (auto reason = must_wait(*partition, record, batch.admission, batch.load);
       reason != WaitReason::kNone) {
-    if (!partition->is_retry_topic) kafka::read_headers(message, record.headers);
+    if (defer) kafka::read_headers(message, record.headers);
     park(*partition, std::move(record), payload_bytes(record), reason);
     return;
   }
   batch.records.push_back(std::move(record));
-  batch.unread.push_back(partition->is_retry_topic ? kafka::MessageHandle() : std::move(handle));
+  batch.unread.push_back(defer ? std::move(handle) : kafka::MessageHandle());
   batch.load.add(bytes);
 }
 

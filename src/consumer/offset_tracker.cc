@@ -9,12 +9,20 @@ namespace {
 constexpr std::size_t kInitialRing = 64;
 }  // namespace
 
+void OffsetTracker::resize_ring(std::size_t size) {
+  std::vector<Entry> resized(size);
+  for (std::size_t i = 0; i < count_; ++i) resized[i] = at(i);
+  ring_ = std::move(resized);
+  head_ = 0;
+}
+
 void OffsetTracker::push_back(const Entry& entry) {
   if (count_ == ring_.size()) {
-    std::vector<Entry> grown(ring_.empty() ? kInitialRing : 2 * ring_.size());
-    for (std::size_t i = 0; i < count_; ++i) grown[i] = at(i);
-    ring_ = std::move(grown);
-    head_ = 0;
+    resize_ring(ring_.empty() ? kInitialRing : 2 * ring_.size());
+  } else if (ring_.size() > kInitialRing && count_ * 8 <= ring_.size()) {
+    // A backlog has drained: give back most of what it took (here, on the
+    // poll thread, which allocated it).
+    resize_ring(ring_.size() / 4);
   }
   ring_[(head_ + count_) & (ring_.size() - 1)] = entry;
   ++count_;

@@ -51,7 +51,7 @@ class OffsetTracker {
     bool done;
   };
   // The window, increasing offsets, front not done: a ring over a vector
-  // that only grows. Entries are added on the poll thread and removed on the
+  // that only the poll thread resizes. Entries are added on the poll thread and removed on the
   // workers; a deque would free its blocks on the thread that empties them,
   // and a chunk freed away from the thread that allocated it takes that
   // thread's malloc arena lock.
@@ -60,7 +60,8 @@ class OffsetTracker {
   const Entry& at(std::size_t index) const {
     return ring_[(head_ + index) & (ring_.size() - 1)];
   }
-  void push_back(const Entry& entry);
+  void push_back(const Entry& entry);  // grows, or shrinks once sparse
+  void resize_ring(std::size_t size);
   void pop_front();
   // The index of the first entry whose offset is not below `offset`.
   std::size_t lower_bound(int64_t offset) const;

@@ -81,7 +81,8 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
       run_record(context_, *lane->partition, records[i]);
       // Its bytes already left the partition's pending count, which admits
       // more in their place: a large record is freed now, not with its
-      // batch; small ones go back to the poll thread together, below.
+      // batch; small ones go back to the poll thread together, below, up to
+      // the recycler's budget (the rest are freed with the batch).
       if (!RecordRecycler::worth_keeping(records[i])) records[i] = Record{};
     }
     give_back(std::span(records).subspan(first, end - first));

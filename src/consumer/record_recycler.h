@@ -29,15 +29,18 @@ class RecordRecycler {
   RecordRecycler(const RecordRecycler&) = delete;
   RecordRecycler& operator=(const RecordRecycler&) = delete;
 
-  // The heap bytes a record holds (string capacities and the header list).
+  // The bytes a record holds: itself, and the heap behind its strings and
+  // its header list.
   static std::size_t held_bytes(const Record& record);
   static bool worth_keeping(const Record& record) {
     return held_bytes(record) <= kMaximumRecordBytes;
   }
 
   // Any thread (a worker): moves the records it can keep out of `records`;
-  // those left behind are the caller's to free.
-  void give_back(std::span<Record> records);
+  // those left behind are the caller's to free. A kept record's headers are
+  // freed here, on the thread that (mostly) read them: the poll thread
+  // leaves them for the workers to read again.
+  void give_back(std::span<Record> records) noexcept;
 
   // Poll thread only: a record to fill, recycled when one is spare (its
   // fields hold stale values: the filler overwrites every one).

@@ -13,7 +13,8 @@ namespace whippet::consumer {
 // headers allocates inside librdkafka, even for a message without any, so
 // the poll thread (the consumer's bottleneck) leaves it to the worker that
 // runs the handler. Until then the message, and the fetch buffer it points
-// into, stay alive: at most what the partition's queue bound admits.
+// into, stay alive: the engine defers only while a partition's queue is
+// short (kMaximumUnreadHeaders).
 //
 // Empty when every header of the batch was read already.
 using UnreadHeaders = std::vector<kafka::MessageHandle>;
