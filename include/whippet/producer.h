@@ -104,8 +104,12 @@ using DeliveryCallback = std::function<void(const Result<RecordMetadata>&)>;
 // a delivery report or a typed Error; none is dropped silently.
 // Thread-safe: many threads may send at once. send() also frees the memory
 // of records whose outcome was handed over, one delivery report (a batch of
-// records) per call: freed on the thread that allocated it, it costs far
-// less CPU than on the delivery thread.
+// records) per call: freed on a sending thread, usually the one that
+// allocated it, it costs far less CPU than on the delivery thread (such a
+// call takes tens of microseconds longer). A callback runs on the delivery
+// thread: flush() there waits out its timeout (the callback's own outcome
+// counts only once it returns), and send() there with a full buffer waits
+// out buffer_full_timeout.
 class Producer {
  public:
   explicit Producer(ProducerOptions options);

@@ -71,7 +71,7 @@ class BlockCache {
 
     bool empty() const noexcept { return head == nullptr; }
     void push(void* block) noexcept {
-      *static_cast<void**>(block) = head;
+      ::new (block) void*(head);
       // The link stays readable: LeakSanitizer ignores pointers in poisoned
       // memory, and would report every cached block but the first as leaked.
       WHIPPET_POISON_BLOCK(static_cast<char*>(block) + sizeof(void*),
@@ -82,7 +82,7 @@ class BlockCache {
     void* pop() noexcept {
       void* block = head;
       WHIPPET_UNPOISON_BLOCK(block, BlockSize);
-      head = *static_cast<void**>(block);
+      head = *std::launder(static_cast<void**>(block));
       --count;
       // Another thread wrote the next block last; fetching it now hides that
       // miss behind the work until the next allocation.

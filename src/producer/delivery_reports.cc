@@ -21,7 +21,8 @@ namespace {
 
 // The delivery thread blocks in rd_kafka_queue_poll for at most this long;
 // close() wakes it earlier with rd_kafka_queue_yield, so this only bounds a
-// missed wake-up, and how long spent reports wait when nobody sends.
+// missed wake-up; spent reports wait at least this long when nobody sends
+// (any event restarts the wait; kMaxWaiting bounds them meanwhile).
 constexpr int kPollTimeoutMilliseconds = 1000;
 
 }  // namespace
@@ -31,7 +32,8 @@ void Producer::Impl::run_delivery_loop() {
     // Blocks while there is nothing to serve.
     rd_kafka_event_t* event = rd_kafka_queue_poll(main_queue.get(), kPollTimeoutMilliseconds);
     if (event == nullptr) {
-      // Idle, so nobody is sending either: free the records here.
+      // No report for a while, so senders are few or stuck (a broker down,
+      // a full buffer): free the records here rather than wait for them.
       if (spent_reports.destroy_all() > 0) tracker.room_may_be_free();
       continue;
     }

@@ -40,14 +40,25 @@ void fulfil(std::promise<RecordMetadata>& promise, Result<RecordMetadata>&& resu
 
 }  // namespace
 
+// Under AddressSanitizer the heap is used directly: a block reused at once
+// from the cache would hide a use after free or a double delete of a
+// PendingDelivery (an outcome reported twice) from ASan's quarantine.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheBlocks = false;
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+
 void* PendingDelivery::operator new(std::size_t size) {
   // `final` makes every allocation exactly one PendingDelivery.
-  return size == sizeof(PendingDelivery) ? PendingDeliveryBlocks::allocate()
-                                         : ::operator new(size);
+  return kCacheBlocks && size == sizeof(PendingDelivery) ? PendingDeliveryBlocks::allocate()
+                                                         : ::operator new(size);
 }
 
 void PendingDelivery::operator delete(void* block, std::size_t size) noexcept {
-  if (size == sizeof(PendingDelivery)) return PendingDeliveryBlocks::release(block);
+  if (kCacheBlocks && size == sizeof(PendingDelivery)) {
+    return PendingDeliveryBlocks::release(block);
+  }
   ::operator delete(block);
 }
 

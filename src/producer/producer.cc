@@ -35,6 +35,10 @@ constexpr int kPurgeRounds = 5;
 
 constexpr std::chrono::milliseconds kDestructorCloseTimeout{30000};
 
+// How long a sender past its buffer_full_timeout waits for a report another
+// thread is destroying (freeing thousands of records takes milliseconds).
+constexpr std::chrono::milliseconds kDestroyerWait{100};
+
 std::size_t record_bytes(const ProducerRecord& record) {
   std::size_t size = (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
   for (const auto& header : record.headers) {
@@ -165,8 +169,13 @@ void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle 
   // that attempt finds room made before the mark was read, and room made
   // after it moves the mark. (Reading it before every first attempt would
   // fetch a cache line the delivery thread keeps writing, on every record.)
-  std::optional<std::uint64_t> seen_room;
-  std::optional<Clock::time_point> deadline;
+  // A plain pair, not an optional: GCC's -Wmaybe-uninitialized misreads
+  // the optional under ThreadSanitizer's instrumentation.
+  std::uint64_t seen_room = 0;
+  bool room_seen = false;
+  Clock::time_point deadline{};
+  bool deadline_set = false;
+  bool waited_for_destroyer = false;
   for (;;) {
     kafka::ErrorHandle error(produce(record, headers.get(), pending.get()));
     if (!error) {
@@ -177,23 +186,37 @@ void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle 
     }
     const auto err = rd_kafka_error_code(error.get());
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      if (!deadline) deadline = Clock::now() + options.buffer_full_timeout;
+      if (!deadline_set) {
+        deadline = Clock::now() + options.buffer_full_timeout;
+        deadline_set = true;
+      }
       const auto mark = tracker.room_mark();
       // Records with their outcome may still hold room.
       if (spent_reports.destroy_all() > 0) {
         // Other senders may wait for that room too.
         tracker.room_may_be_free();
-        seen_room.reset();
+        room_seen = false;
         continue;
       }
-      if (!seen_room) {
+      if (!room_seen) {
         seen_room = mark;
+        room_seen = true;
         continue;
       }
       // The only place send() blocks: wait for deliveries to make room.
-      if (Clock::now() < *deadline && tracker.wait_for_room(*seen_room, *deadline)) {
-        seen_room.reset();
+      if (Clock::now() < deadline && tracker.wait_for_room(seen_room, deadline)) {
+        room_seen = false;
         continue;
+      }
+      // Past the deadline while another thread destroys a report it took:
+      // that room is moments away (even with buffer_full_timeout 0, a
+      // buffer whose records all have their outcome is not full).
+      if (!waited_for_destroyer && spent_reports.destroying()) {
+        waited_for_destroyer = true;
+        if (tracker.wait_for_room(seen_room, Clock::now() + kDestroyerWait)) {
+          room_seen = false;
+          continue;
+        }
       }
       if (tracker.closed()) {
         return reject(std::move(pending), record.topic, shutdown_error(record.topic));

@@ -11,12 +11,16 @@ void SpentReports::add(rd_kafka_event_t* event) noexcept {
       overflow = events_[oldest_];
       oldest_ = (oldest_ + 1) % kMaxWaiting;
       --count;
+      destroying_.fetch_add(1);
     }
     events_[(oldest_ + count) % kMaxWaiting] = event;
     waiting_.store(count + 1, std::memory_order_release);
   }
   // Outside the lock: freeing thousands of records takes a while.
-  if (overflow != nullptr) rd_kafka_event_destroy(overflow);
+  if (overflow != nullptr) {
+    rd_kafka_event_destroy(overflow);
+    destroying_.fetch_sub(1);
+  }
 }
 
 rd_kafka_event_t* SpentReports::take_oldest() noexcept {
@@ -26,6 +30,7 @@ rd_kafka_event_t* SpentReports::take_oldest() noexcept {
   auto* event = events_[oldest_];
   oldest_ = (oldest_ + 1) % kMaxWaiting;
   waiting_.store(count - 1, std::memory_order_release);
+  destroying_.fetch_add(1);
   return event;
 }
 
@@ -34,6 +39,7 @@ bool SpentReports::destroy_one() noexcept {
   auto* event = take_oldest();
   if (event == nullptr) return false;
   rd_kafka_event_destroy(event);
+  destroying_.fetch_sub(1);
   return true;
 }
 

@@ -45,10 +45,15 @@ class SpentReports {
   // Destroys every waiting report; returns how many.
   std::size_t destroy_all() noexcept;
 
+  // True while some thread destroys a report it took: the room it frees is
+  // moments away, and DeliveryTracker::room_may_be_free() follows.
+  bool destroying() const noexcept { return destroying_.load() > 0; }
+
  private:
   rd_kafka_event_t* take_oldest() noexcept;
 
   std::atomic<std::size_t> waiting_{0};
+  std::atomic<int> destroying_{0};  // taken out of the ring, not yet destroyed
   std::mutex mutex_;
   // A ring, so that adding never allocates.
   std::array<rd_kafka_event_t*, kMaxWaiting> events_{};
