@@ -48,16 +48,21 @@ TEST(DeliveryTrackerTest, CountsRecordsInFlightAndRefusesThemOnceClosed) {
 // Outcomes do not wake a sender waiting for room (their room comes back
 // only with their delivery report); the end of the round does, even when the
 // round had only one outcome.
-TEST(DeliveryTrackerTest, EndOfRoundWakesASenderWaitingForRoom) {
-  DeliveryTracker tracker;
-  // Two in flight, so that the outcome below does not make the tracker
-  // idle (which wakes every waiter).
-  ASSERT_TRUE(tracker.try_start());
-  ASSERT_TRUE(tracker.try_start());
+// Two records in flight, so that one outcome does not make the tracker idle
+// (which wakes every waiter), and a sender waiting for room.
+std::future<bool> two_in_flight_and_a_sender_waiting(DeliveryTracker& tracker) {
+  EXPECT_TRUE(tracker.try_start());
+  EXPECT_TRUE(tracker.try_start());
   const auto mark = tracker.room_mark();
   auto waiter = std::async(std::launch::async,
-                           [&] { return tracker.wait_for_room(mark, Clock::now() + 20s); });
+                           [&tracker, mark] { return tracker.wait_for_room(mark, Clock::now() + 20s); });
   std::this_thread::sleep_for(50ms);  // lets the sender fall asleep, not needed for correctness
+  return waiter;
+}
+
+TEST(DeliveryTrackerTest, EndOfRoundWakesASenderWaitingForRoom) {
+  DeliveryTracker tracker;
+  auto waiter = two_in_flight_and_a_sender_waiting(tracker);
   tracker.finish();
   tracker.room_may_be_free();
   ASSERT_EQ(waiter.wait_for(5s), std::future_status::ready) << "the sender was not woken";
@@ -81,14 +86,7 @@ TEST(DeliveryTrackerTest, TheLastOutcomeWakesFlushAtOnce) {
 
 TEST(DeliveryTrackerTest, CloseWakesASenderWaitingForRoomWithNoRoom) {
   DeliveryTracker tracker;
-  // Two in flight, so that the outcome below does not make the tracker
-  // idle (which wakes every waiter).
-  ASSERT_TRUE(tracker.try_start());
-  ASSERT_TRUE(tracker.try_start());
-  const auto mark = tracker.room_mark();
-  auto waiter = std::async(std::launch::async,
-                           [&] { return tracker.wait_for_room(mark, Clock::now() + 20s); });
-  std::this_thread::sleep_for(50ms);
+  auto waiter = two_in_flight_and_a_sender_waiting(tracker);
   tracker.close();
   ASSERT_EQ(waiter.wait_for(5s), std::future_status::ready);
   EXPECT_FALSE(waiter.get()) << "closing is no reason to enqueue again";
