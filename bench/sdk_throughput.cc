@@ -90,9 +90,13 @@ void print_producer_cost(const char* side, const Settings& settings, const Proce
                   settings.records);
 }
 
-void print_cpu_per_record(const char* side, const Settings& settings, double cpu_before) {
-  std::printf("  %s consumer: %.2f us CPU per record (all threads, group join included)\n", side,
-              (process_cpu_seconds() - cpu_before) * 1e6 / settings.records);
+void print_consumer_cost(const char* side, const Settings& settings, const ProcessCost& before) {
+  const ProcessCost after;
+  std::printf("  %s consumer: %.2f us CPU and %.3f context switches per record (all threads, group "
+              "join included)\n",
+              side, (after.cpu_seconds - before.cpu_seconds) * 1e6 / settings.records,
+              static_cast<double>(after.context_switches - before.context_switches) /
+                  settings.records);
 }
 
 whippet::ClusterOptions cluster_of(const Settings& settings) {
@@ -183,7 +187,7 @@ double raw_consume(const Settings& settings, const std::string& topic, const std
   options.group_id = group;
   options.topics = {topic};
   options.initial_offset = whippet::InitialOffset::kEarliest;
-  const double cpu_before = process_cpu_seconds();
+  const ProcessCost cost_before;
   const whippet::ResolvedCluster cluster{settings.brokers, nullptr};
   auto properties = whippet::consumer::consumer_properties(options, cluster);
   properties["enable.auto.commit"] = "true";  // the baseline commits too
@@ -206,7 +210,7 @@ double raw_consume(const Settings& settings, const std::string& topic, const std
     ++received;
   }
   const double elapsed = seconds_since(first);
-  print_cpu_per_record("raw", settings, cpu_before);
+  print_consumer_cost("raw", settings, cost_before);
   rd_kafka_consumer_close(handle.get());
   if (bytes == 0) std::fprintf(stderr, "raw consumer read no bytes\n");
   return settings.records / elapsed;
@@ -231,7 +235,7 @@ double whippet_consume(const Settings& settings, const std::string& topic,
   std::atomic<std::size_t> bytes{0};
   Clock::time_point first{};
   Clock::time_point last{};
-  const double cpu_before = process_cpu_seconds();
+  const ProcessCost cost_before;
   whippet::Consumer consumer(options, [&](const whippet::Record& record) {
     bytes.fetch_add(record.value ? record.value->size() : 0, std::memory_order_relaxed);
     const int count = received.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -252,7 +256,7 @@ double whippet_consume(const Settings& settings, const std::string& topic,
     std::unique_lock lock(mutex);
     done.wait(lock, [&] { return last != Clock::time_point{}; });
   }
-  print_cpu_per_record("whippet", settings, cpu_before);
+  print_consumer_cost("whippet", settings, cost_before);
   const auto stats = consumer.stats();
   consumer.close(std::chrono::seconds(10));
   std::printf("  whippet consumer: %llu pauses by back-pressure\n",

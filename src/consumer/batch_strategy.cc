@@ -2,8 +2,7 @@
 
 namespace whippet::consumer {
 void BatchStrategy::dispatch(const std::shared_ptr<PartitionState>& partition,
-                             std::vector<Record> records, UnreadHeaders unread) {
-  read_unread_headers(records, unread);
+                             std::vector<Record> records) {
   auto& lane = lanes_[partition.get()];
   if (!lane) {
     lane = std::make_shared<Lane>();

@@ -20,7 +20,7 @@ class BatchStrategy final : public DispatchStrategy {
       : context_(std::move(context)), settings_(settings) {}
 
   void dispatch(const std::shared_ptr<PartitionState>& partition,
-                std::vector<Record> records, UnreadHeaders unread) override;
+                std::vector<Record> records) override;
   void remove(const PartitionState& partition) override;
   void on_tick(std::chrono::steady_clock::time_point now) override;
   std::optional<std::chrono::steady_clock::time_point> next_deadline() const override;

@@ -24,11 +24,6 @@ constexpr int kMaximumRecordsDrainedOnClose = 100000;
 constexpr std::size_t kBatchSize = 1024;
 // Spare records kept for refilling: a few poll rounds of small records.
 constexpr std::size_t kSpareRecordBytes = 2 * 1024 * 1024;
-// Records of a partition whose headers the workers read: each keeps
-// librdkafka's copy of it, and the fetch buffer that copy points into, alive
-// until then. Past this the workers do not keep up anyway, and the poll
-// thread has time to read them.
-constexpr std::size_t kMaximumUnreadHeaders = 1024;
 
 std::vector<std::string> subscription_of(const ConsumerOptions& options,
                                          const retry::RetryTopology& topology) {
@@ -218,9 +213,10 @@ void ConsumerEngine::poll_once() {
   std::array<kafka::MessageHandle, kBatchSize> owned;
   for (std::size_t i = 0; i < count; ++i) owned[i].reset(more[i]);
   round_records_ = count + 1;
-  handle_message(message);
+  handle_message(*message);
+  message.reset();
   for (std::size_t i = 0; i < count; ++i) {
-    handle_message(owned[i]);
+    handle_message(*owned[i]);
     owned[i].reset();
   }
   flush_dispatch_batches();
@@ -229,7 +225,7 @@ void ConsumerEngine::poll_once() {
 void ConsumerEngine::flush_dispatch_batches() {
   for (auto& batch : dispatch_batches_) {
     if (batch.records.empty()) continue;
-    dispatch_records(batch.partition, std::move(batch.records), std::move(batch.unread));
+    dispatch_records(batch.partition, std::move(batch.records));
   }
   dispatch_batches_.clear();
 }
@@ -243,12 +239,11 @@ ConsumerEngine::DispatchBatch& ConsumerEngine::dispatch_batch_of(
   // lock is the one the workers take): completions since only lower it, so
   // the look errs on the side of waiting.
   auto& batch = dispatch_batches_.emplace_back(
-      DispatchBatch{partition, {}, {}, {}, partition->admission()});
+      DispatchBatch{partition, {}, {}, partition->admission()});
   // Fetches arrive in runs of one partition: room for twice a fair share of
   // the round spares most of the growing (each growth moves every record).
   const auto share = 2 * round_records_ / std::max<std::size_t>(1, partitions_.size());
   batch.records.reserve(std::min(round_records_, share + 8));
-  batch.unread.reserve(batch.records.capacity());
   return batch;
 }
 
@@ -265,8 +260,7 @@ std::shared_ptr<PartitionState>* ConsumerEngine::partition_of(const rd_kafka_mes
   return &found->second;
 }
 
-void ConsumerEngine::handle_message(kafka::MessageHandle& handle) {
-  const auto& message = *handle;
+void ConsumerEngine::handle_message(const rd_kafka_message_t& message) {
   if (message.err) {
     if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
     const std::string topic = message.rkt ? rd_kafka_topic_name(message.rkt) : "";
@@ -288,40 +282,25 @@ void ConsumerEngine::handle_message(kafka::MessageHandle& handle) {
   partition->next_offset = message.offset + 1;
   auto& batch = dispatch_batch_of(partition);
   auto record = recycler_.take();
-  kafka::fill_record_except_headers(message, record);
-  // Headers are read here when the record waits (parked), when they say
-  // when it is due (a retry topic), or when the partition's queue is long
-  // already; otherwise by the worker, sparing the poll thread (the
-  // consumer's bottleneck). Deferred headers count no bytes in the bound.
-  const bool waits = !partition->parked.empty();
-  const bool defer = !waits && !partition->is_retry_topic &&
-                     batch.admission.pending.records + batch.load.records < kMaximumUnreadHeaders;
-  if (defer) {
-    record.headers.clear();
-  } else {
-    kafka::read_headers(message, record.headers);
-  }
+  kafka::fill_record(message, record);
   const auto bytes = payload_bytes(record);
-  if (waits) {
+  if (!partition->parked.empty()) {
     park(*partition, std::move(record), bytes, WaitReason::kBackPressure);
     return;
   }
   if (auto reason = must_wait(*partition, record, batch.admission, batch.load);
       reason != WaitReason::kNone) {
-    if (defer) kafka::read_headers(message, record.headers);
-    park(*partition, std::move(record), payload_bytes(record), reason);
+    park(*partition, std::move(record), bytes, reason);
     return;
   }
   batch.records.push_back(std::move(record));
-  batch.unread.push_back(defer ? std::move(handle) : kafka::MessageHandle());
   batch.load.add(bytes);
 }
 
 void ConsumerEngine::dispatch_records(const std::shared_ptr<PartitionState>& partition,
-                                      std::vector<Record> records, UnreadHeaders unread) {
+                                      std::vector<Record> records) {
   partition->dispatched(records);
   if (partition->restored_gaps) {
-    read_unread_headers(records, unread);  // so that records may be dropped below
     // A previous owner handled these already (its commit metadata says so).
     std::erase_if(records, [&](const Record& record) {
       if (!partition->handled_before(record.offset)) return false;
@@ -330,7 +309,7 @@ void ConsumerEngine::dispatch_records(const std::shared_ptr<PartitionState>& par
     });
     if (records.empty()) return;
   }
-  strategy_->dispatch(partition, std::move(records), std::move(unread));
+  strategy_->dispatch(partition, std::move(records));
 }
 
 std::optional<std::chrono::steady_clock::duration> ConsumerEngine::time_until_next_due() const {

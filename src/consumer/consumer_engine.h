@@ -55,13 +55,11 @@ class ConsumerEngine {
 
   void run();
   void poll_once();
-  // Takes the message when the record's headers are left to the worker.
-  void handle_message(kafka::MessageHandle& message);
+  void handle_message(const rd_kafka_message_t& message);
   void flush_dispatch_batches();
   struct DispatchBatch {
     std::shared_ptr<PartitionState> partition;
     std::vector<Record> records;
-    UnreadHeaders unread;                // element for element of `records`
     QueueLoad load;                      // of `records`
     PartitionState::Admission admission;  // when the batch began
   };
@@ -84,7 +82,7 @@ class ConsumerEngine {
   void set_paused_in_client(PartitionState& partition, bool paused);
   void release_parked_records();
   void dispatch_records(const std::shared_ptr<PartitionState>& partition,
-                        std::vector<Record> records, UnreadHeaders unread = {});
+                        std::vector<Record> records);
   std::optional<std::chrono::steady_clock::duration> time_until_next_due() const;
   void commit(bool force);
   void commit_partitions(const std::vector<std::shared_ptr<PartitionState>>& partitions);

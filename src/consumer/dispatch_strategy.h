@@ -10,7 +10,6 @@
 #include "consumer/consumer_counters.h"
 #include "consumer/partition_state.h"
 #include "consumer/record_recycler.h"
-#include "consumer/unread_headers.h"
 #include "consumer/worker_pool.h"
 #include "retry/failure_handler.h"
 #include "whippet/consumer.h"
@@ -25,7 +24,7 @@ struct DispatchContext {
   retry::FailureHandler* failures = nullptr;  // what happens when a handler throws
   std::function<void()> wake_poll_thread; // thread-safe
   ConsumerCounters* counters = nullptr;
-  RecordRecycler* recycler = nullptr;     // where handled records may go back
+  RecordRecycler* recycler = nullptr;     // where handled records go back (required)
 };
 
 // How records of assigned partitions reach the handler. The poll thread
@@ -36,10 +35,9 @@ class DispatchStrategy {
   virtual ~DispatchStrategy() = default;
 
   // Hands over records of one partition, in offset order, that the caller
-  // has already marked dispatched; a record's headers are read from its
-  // element of `unread`, if any, before its handler runs.
+  // has already marked dispatched.
   virtual void dispatch(const std::shared_ptr<PartitionState>& partition,
-                        std::vector<Record> records, UnreadHeaders unread) = 0;
+                        std::vector<Record> records) = 0;
 
   // The partition is being revoked: drop its records that have not started.
   virtual void remove(const PartitionState& partition) = 0;

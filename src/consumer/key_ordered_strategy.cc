@@ -3,8 +3,7 @@
 namespace whippet::consumer {
 
 void KeyOrderedStrategy::dispatch(const std::shared_ptr<PartitionState>& partition,
-                                  std::vector<Record> records, UnreadHeaders unread) {
-  read_unread_headers(records, unread);
+                                  std::vector<Record> records) {
   auto& lanes = partitions_[partition.get()];
   if (!lanes) {
     lanes = std::make_shared<PartitionLanes>();

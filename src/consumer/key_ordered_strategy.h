@@ -19,7 +19,7 @@ class KeyOrderedStrategy final : public DispatchStrategy {
   explicit KeyOrderedStrategy(DispatchContext context) : context_(std::move(context)) {}
 
   void dispatch(const std::shared_ptr<PartitionState>& partition,
-                std::vector<Record> records, UnreadHeaders unread) override;
+                std::vector<Record> records) override;
   void remove(const PartitionState& partition) override;
 
  private:

@@ -12,7 +12,7 @@ constexpr std::size_t kRecordsPerTurn = 512;
 }  // namespace
 
 void PartitionOrderedStrategy::dispatch(const std::shared_ptr<PartitionState>& partition,
-                                        std::vector<Record> records, UnreadHeaders unread) {
+                                        std::vector<Record> records) {
   auto& lane = lanes_[partition.get()];
   if (!lane) {
     lane = std::make_shared<Lane>();
@@ -21,7 +21,7 @@ void PartitionOrderedStrategy::dispatch(const std::shared_ptr<PartitionState>& p
   bool start_task = false;
   {
     std::lock_guard lock(lane->mutex);
-    lane->batches.push_back({std::move(records), std::move(unread)});
+    lane->batches.push_back(std::move(records));
     if (!lane->scheduled) {
       lane->scheduled = true;
       start_task = true;
@@ -58,14 +58,6 @@ bool PartitionOrderedStrategy::take_front(Lane& lane, Lane::Batch& batch, std::s
   return true;
 }
 
-void PartitionOrderedStrategy::give_back(std::span<Record> handled) {
-  if (context_.recycler != nullptr) {
-    context_.recycler->give_back(handled);
-  } else {
-    for (auto& record : handled) record = Record{};
-  }
-}
-
 void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   // The task owns the batch it works on, so that a revoke clearing the
   // queue meanwhile cannot pull records from under it.
@@ -74,10 +66,9 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   std::size_t handled = 0;
   while (handled < kRecordsPerTurn) {
     if (!take_front(*lane, batch, first)) return;
-    auto& records = batch.records;
+    auto& records = batch;
     const auto end = std::min(records.size(), first + (kRecordsPerTurn - handled));
     for (auto i = first; i < end; ++i) {
-      if (i < batch.unread.size()) read_unread_headers(records[i], batch.unread[i]);
       run_record(context_, *lane->partition, records[i]);
       // Its bytes already left the partition's pending count, which admits
       // more in their place: a large record is freed now, not with its
@@ -85,7 +76,7 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
       // the recycler's budget (the rest are freed with the batch).
       if (!RecordRecycler::worth_keeping(records[i])) records[i] = Record{};
     }
-    give_back(std::span(records).subspan(first, end - first));
+    context_.recycler->give_back(std::span(records).subspan(first, end - first));
     handled += end - first;
     if (end < records.size()) {
       std::lock_guard lock(lane->mutex);

@@ -18,7 +18,7 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
   explicit PartitionOrderedStrategy(DispatchContext context) : context_(std::move(context)) {}
 
   void dispatch(const std::shared_ptr<PartitionState>& partition,
-                std::vector<Record> records, UnreadHeaders unread) override;
+                std::vector<Record> records) override;
   void remove(const PartitionState& partition) override;
 
  private:
@@ -28,10 +28,7 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
   struct Lane {
     std::shared_ptr<PartitionState> partition;
     std::mutex mutex;
-    struct Batch {
-      std::vector<Record> records;
-      UnreadHeaders unread;  // read by the worker, just before the handler
-    };
+    using Batch = std::vector<Record>;
     std::deque<Batch> batches;
     std::size_t handled_in_front = 0;  // records of batches.front() already handled
     bool scheduled = false;
@@ -40,8 +37,6 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
 
   void schedule(std::shared_ptr<Lane> lane);
   void drain_some(const std::shared_ptr<Lane>& lane);
-  // Handled records: to the recycler, or freed.
-  void give_back(std::span<Record> handled);
   // Moves the lane's front batch out, with how much of it was handled
   // already; false (and the lane unscheduled) when nothing is left.
   static bool take_front(Lane& lane, Lane::Batch& batch, std::size_t& first);

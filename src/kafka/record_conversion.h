@@ -15,11 +15,10 @@ Record to_record(const rd_kafka_message_t& message);
 // are reused where their capacity suffices (see consumer::RecordRecycler).
 void fill_record(const rd_kafka_message_t& message, Record& record);
 
-// fill_record in two steps, for a consumer that reads headers later on
-// another thread: reading them allocates inside librdkafka, even for a
-// message without any.
-void fill_record_except_headers(const rd_kafka_message_t& message, Record& record);
-void read_headers(const rd_kafka_message_t& message, Headers& headers);
+// True when a consumed message certainly has no headers, found without
+// librdkafka's parse (which allocates even to read a count of zero). False
+// means "ask librdkafka": always so for a tombstone or an empty value.
+bool certainly_without_headers(const rd_kafka_message_t& message);
 
 // A header list librdkafka can take ownership of (with repeated keys kept).
 HeadersHandle to_kafka_headers(const Headers& headers);
