@@ -76,12 +76,7 @@ struct ConsumerOptions {
   // mode the record bound is at least 128 x parallelism, so parallel
   // handlers never wait for a refetch, and 2 x parallelism records pass
   // whatever their size; in batched mode the byte bound is at least two
-  // batches' max_bytes. In partition-ordered mode, while fewer than 1,024
-  // records of a partition wait, a record's headers are read by the worker
-  // just before its handler runs (the poll thread is the consumer's
-  // bottleneck): they do not count towards the byte bound, and until then
-  // the record also keeps librdkafka's copy of it (and the fetch buffer that
-  // copy points into) alive.
+  // batches' max_bytes.
   std::size_t max_queued_records_per_partition = 10000;
   std::size_t max_queued_bytes_per_partition = 4 << 20;
 

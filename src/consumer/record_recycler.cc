@@ -37,7 +37,6 @@ void RecordRecycler::give_back(std::span<Record> records) noexcept {
     const auto bytes = held_bytes(record);
     if (bytes > kMaximumRecordBytes) continue;
     if (returned_bytes_ + bytes > max_bytes_) return;
-    record.headers.clear();
     try {
       returned_.push_back(std::move(record));
     } catch (const std::bad_alloc&) {

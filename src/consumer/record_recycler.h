@@ -37,9 +37,10 @@ class RecordRecycler {
   }
 
   // Any thread (a worker): moves the records it can keep out of `records`;
-  // those left behind are the caller's to free. A kept record's headers are
-  // freed here, on the thread that (mostly) read them: the poll thread
-  // leaves them for the workers to read again.
+  // those left behind are the caller's to free. A kept record keeps its
+  // headers too: the poll thread, which allocated them, overwrites them in
+  // place on the next fill (freeing them here would free the poll thread's
+  // memory on a worker, which costs both threads the allocator's locks).
   void give_back(std::span<Record> records) noexcept;
 
   // Poll thread only: a record to fill, recycled when one is spare (its

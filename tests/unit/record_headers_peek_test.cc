@@ -1,8 +1,12 @@
-// read_headers skips librdkafka's header parse when the byte after the value
+// fill_record skips librdkafka's header parse when the byte after the value
 // says there are none (see certainly_without_headers). These tests read real
-// fetched records, compressed and not, and compare with librdkafka's parse.
+// fetched v2 records, compressed and not, and compare with librdkafka's
+// parse. The legacy v0/v1 guard is tested on hand-made messages: neither
+// librdkafka nor Kafka 4 writes those formats any more.
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,9 +34,12 @@ struct Shape {
 std::vector<Shape> shapes() {
   const Headers some = {{"trace", "a"}, {"", std::nullopt}, {"trace", "b\0c"s}};
   std::vector<Shape> all;
+  // The large value makes the codecs compress the batch (librdkafka sends
+  // it plain when compressing does not shrink it).
   for (const std::optional<Bytes>& value :
        {std::optional<Bytes>("value"), std::optional<Bytes>("ends in zero\0"s),
-        std::optional<Bytes>(""), std::optional<Bytes>()}) {
+        std::optional<Bytes>(Bytes(20000, 'x')), std::optional<Bytes>(""),
+        std::optional<Bytes>()}) {
     all.push_back({value, {}});
     all.push_back({value, some});
     all.push_back({value, {{"only", "one"}}});
@@ -95,7 +102,7 @@ TEST_P(RecordHeadersPeekTest, FetchedRecordsKeepExactlyTheirHeaders) {
   EmbeddedCluster cluster(EmbeddedCluster::Options{});
   const auto topic = testing::unique_name("peek-" + GetParam());
   cluster.create_topic(topic, 1);
-  produce_shapes(cluster.bootstrap_servers(), topic, GetParam());
+  ASSERT_NO_FATAL_FAILURE(produce_shapes(cluster.bootstrap_servers(), topic, GetParam()));
 
   const auto expected = shapes();
   auto consumer = testing::raw_consumer(cluster.bootstrap_servers(), testing::unique_name("peek"));
@@ -108,7 +115,7 @@ TEST_P(RecordHeadersPeekTest, FetchedRecordsKeepExactlyTheirHeaders) {
   while (seen < expected.size() && std::chrono::steady_clock::now() < deadline) {
     MessageHandle message(rd_kafka_consumer_poll(consumer.get(), 100));
     if (!message || message->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    const auto& shape = expected[static_cast<std::size_t>(message->offset)];
+    const auto& shape = expected.at(static_cast<std::size_t>(message->offset));
     // A record that is not a fresh one: its stale headers must go.
     Record record;
     record.headers = {{"stale", "x"}};
@@ -123,6 +130,29 @@ TEST_P(RecordHeadersPeekTest, FetchedRecordsKeepExactlyTheirHeaders) {
   }
   rd_kafka_consumer_close(consumer.get());
   EXPECT_EQ(seen, expected.size());
+}
+
+// A legacy message's value follows its 4-byte big-endian length and may end
+// its buffer: the byte after it is never read (AddressSanitizer would
+// report it, the buffer below being exactly that long), and librdkafka is
+// asked instead, which finds no headers.
+TEST(RecordHeadersPeekLegacyTest, AValueAfterABigEndianLengthIsNeverLookedPast) {
+  const std::size_t length = 300;
+  auto buffer = std::make_unique<unsigned char[]>(4 + length);
+  buffer[0] = 0, buffer[1] = 0, buffer[2] = length >> 8, buffer[3] = length & 0xff;
+  std::fill_n(buffer.get() + 4, length, 'v');
+  rd_kafka_message_t message{};
+  message.payload = buffer.get() + 4;
+  message.len = length;
+  EXPECT_FALSE(certainly_without_headers(message));
+  // The same value after a v2 varint length (300 zigzag-encoded) with a
+  // header count of zero behind it is looked past.
+  auto v2 = std::make_unique<unsigned char[]>(4 + length + 1);
+  v2[0] = 0, v2[1] = 'k', v2[2] = 0xd8, v2[3] = 0x04;
+  std::fill_n(v2.get() + 4, length, 'v');
+  v2[4 + length] = 0;
+  message.payload = v2.get() + 4;
+  EXPECT_TRUE(certainly_without_headers(message));
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, RecordHeadersPeekTest,
