@@ -35,10 +35,17 @@ struct InFlightRecord {
 // unacknowledged record, what may be committed, is at the front.
 class InFlightRecords {
  public:
-  void push(SharedRecord record, Clock::time_point deadline) {
+  // Strong guarantee: when it throws (std::bad_alloc), nothing changed.
+  const InFlightRecord& push(SharedRecord record, Clock::time_point deadline) {
     const auto offset = record->offset;
     records_.push_back({offset, std::move(record), deadline, 1, false});
     ++unacknowledged_;
+    return records_.back();
+  }
+  // Takes back the record pushed last (not acknowledged since).
+  void pop_back() noexcept {
+    records_.pop_back();
+    --unacknowledged_;
   }
   // Acknowledges [first, last]; returns how many were in flight.
   std::size_t acknowledge(int64_t first, int64_t last);
@@ -86,6 +93,27 @@ struct Cursor {
   // What may be committed: nothing from the oldest record in flight on.
   int64_t acknowledged_position() const { return in_flight.oldest().value_or(position); }
 };
+
+// Puts `record` (the cursor's next, at its position or past filtered ones)
+// in flight with `deadline` and into the message being built
+// (`add_to_message(const FanoutRecord&)`), and only then moves the cursor
+// past it. Either step may throw (std::bad_alloc): then the cursor is as it
+// was, position and records in flight, so the record is neither lost (a
+// position past it would be committed when the session ends) nor counted in
+// flight without being sent.
+template <class AddToMessage>
+void queue_first_push(Cursor& cursor, SharedRecord record, Clock::time_point deadline,
+                      AddToMessage&& add_to_message) {
+  const auto next = record->offset + 1;
+  const auto& queued = cursor.in_flight.push(std::move(record), deadline);
+  try {
+    add_to_message(*queued.record);
+  } catch (...) {
+    cursor.in_flight.pop_back();
+    throw;
+  }
+  cursor.position = next;  // queued: from here on nothing throws
+}
 
 // Everything of one subscriber session that its feed may touch.
 struct SessionCursors {

@@ -376,15 +376,21 @@ bool SubscriberSession::offer(Cursor& cursor, SharedRecord record, Batch& batch,
     refused_bytes_ = bytes;  // the wait is for room for this record
     return false;
   }
-  ++state_.in_flight;
-  cursor.position = record->offset + 1;
-  if (std::find(batch.partitions.begin(), batch.partitions.end(), record->partition) ==
+  // Allocations (std::bad_alloc) first; the cursor moves only once the
+  // record is in flight and in the message. A partition listed here whose
+  // record then failed only gets a deadline check that finds nothing.
+  const auto partition = record->partition;
+  if (std::find(batch.partitions.begin(), batch.partitions.end(), partition) ==
       batch.partitions.end()) {
-    batch.partitions.push_back(record->partition);
+    batch.partitions.push_back(partition);
   }
-  add_delivery(batch, *record, 1);
+  queue_first_push(cursor, std::move(record), now + settings_.ack_deadline,
+                   [&](const FanoutRecord& queued) { deliveries_.add(queued, 1); });
+  // Queued: nothing below throws.
+  ++state_.in_flight;
+  ++batch.records;
+  batch.bytes += bytes;
   ++batch.first_pushes;
-  cursor.in_flight.push(std::move(record), now + settings_.ack_deadline);
   return true;
 }
 
