@@ -44,20 +44,33 @@ RecordFilter filter_of(const v1::RecordFilter& filter) {
   return RecordFilter(std::move(headers), std::move(keys), std::move(prefix));
 }
 
-// The contract's method names (gRPC keeps the pointers).
-constexpr char kSubscribeMethod[] = "/whippet.v1.FanoutService/Subscribe";
-constexpr char kAcknowledgeMethod[] = "/whippet.v1.FanoutService/Acknowledge";
-constexpr char kSnapshotMethod[] = "/whippet.v1.FanoutService/Snapshot";
+// The contract's methods (fanout_service_test.cc compares them with the
+// proto's service descriptor), indexed by MethodIndex.
+enum MethodIndex { kSubscribe, kAcknowledge, kSnapshot };
+constexpr FanoutServiceImpl::Method kMethods[] = {
+    {"/whippet.v1.FanoutService/Subscribe", true},
+    {"/whippet.v1.FanoutService/Acknowledge", false},
+    {"/whippet.v1.FanoutService/Snapshot", false},
+};
+
+grpc::internal::RpcServiceMethod* registered(
+    MethodIndex index, grpc::internal::MethodHandler* handler) {
+  using grpc::internal::RpcMethod;
+  const auto& method = kMethods[index];
+  return new grpc::internal::RpcServiceMethod(
+      method.path, method.server_streaming ? RpcMethod::SERVER_STREAMING : RpcMethod::NORMAL_RPC,
+      handler);
+}
 
 }  // namespace
 
+std::span<const FanoutServiceImpl::Method> FanoutServiceImpl::methods() { return kMethods; }
+
 FanoutServiceImpl::FanoutServiceImpl(SubscriberRegistry& registry, AdminOptions admin)
     : registry_(registry), admin_(std::move(admin)) {
-  using grpc::internal::RpcMethod;
-  using grpc::internal::RpcServiceMethod;
   using Base = google::protobuf::MessageLite;
-  AddMethod(new RpcServiceMethod(
-      kSubscribeMethod, RpcMethod::SERVER_STREAMING,
+  AddMethod(registered(
+      kSubscribe,
       new grpc::internal::ServerStreamingHandler<FanoutServiceImpl, v1::SubscribeRequest,
                                                  grpc::ByteBuffer>(
           [](FanoutServiceImpl* service, grpc::ServerContext* context,
@@ -65,8 +78,8 @@ FanoutServiceImpl::FanoutServiceImpl(SubscriberRegistry& registry, AdminOptions 
             return service->Subscribe(context, request, writer);
           },
           this)));
-  AddMethod(new RpcServiceMethod(
-      kAcknowledgeMethod, RpcMethod::NORMAL_RPC,
+  AddMethod(registered(
+      kAcknowledge,
       new grpc::internal::RpcMethodHandler<FanoutServiceImpl, v1::AcknowledgeRequest,
                                            v1::AcknowledgeResponse, Base, Base>(
           [](FanoutServiceImpl* service, grpc::ServerContext* context,
@@ -74,8 +87,8 @@ FanoutServiceImpl::FanoutServiceImpl(SubscriberRegistry& registry, AdminOptions 
             return service->Acknowledge(context, request, response);
           },
           this)));
-  AddMethod(new RpcServiceMethod(
-      kSnapshotMethod, RpcMethod::NORMAL_RPC,
+  AddMethod(registered(
+      kSnapshot,
       new grpc::internal::RpcMethodHandler<FanoutServiceImpl, v1::FanoutSnapshotRequest,
                                            v1::FanoutSnapshotResponse, Base, Base>(
           [](FanoutServiceImpl* service, grpc::ServerContext* context,

@@ -9,10 +9,14 @@
 // SubscribeEvent messages, each serialised (copied) again by gRPC: here it
 // writes ByteBuffers, so that a batch of deliveries refers to the records'
 // shared bytes (deliveries_message.h). The methods, their names and their
-// messages on the wire are those of the contract.
+// messages on the wire are those of the contract: methods() lists what is
+// registered, and tests/unit/fanout_service_test.cc holds it to the proto's
+// service descriptor, so a method renamed in the proto fails a test rather
+// than clients.
 
 #include <atomic>
 #include <memory>
+#include <span>
 
 #include "subscriber_registry.h"
 #include "whippet/admin.h"
@@ -26,6 +30,14 @@ namespace whippet::fanout {
 
 class FanoutServiceImpl final : public grpc::Service {
  public:
+  // A method as registered with gRPC.
+  struct Method {
+    const char* path;  // "/<package>.<Service>/<Method>"; gRPC keeps the pointer
+    bool server_streaming;
+  };
+  // In registration order.
+  static std::span<const Method> methods();
+
   FanoutServiceImpl(SubscriberRegistry& registry, AdminOptions admin);
 
   grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
