@@ -1,5 +1,7 @@
 #include "consumer/dispatch_strategy.h"
 
+#include <utility>
+
 #include <spdlog/spdlog.h>
 
 #include "consumer/batch_strategy.h"
@@ -69,6 +71,30 @@ void run_record(const DispatchContext& context, PartitionState& partition, const
     return;
   }
   if (partition.complete(record.offset)) context.wake_poll_thread();
+}
+
+void SequentialRun::run(const Record& record) {
+  bool started = false;
+  if (finished_ >= 0) {
+    const auto handover = partition_.complete_then_begin(std::exchange(finished_, -1), record.offset);
+    if (handover.wake) context_.wake_poll_thread();
+    started = handover.started;
+  } else {
+    started = partition_.begin(record.offset);
+  }
+  if (!started) return;  // revoked meanwhile: a new owner handles it
+  const auto outcome = attempt_with_policy(context_, partition_, std::span(&record, 1),
+                                           [&] { context_.handler(record); });
+  if (outcome == Outcome::kAbandoned) {
+    partition_.abandon(record.offset);
+    return;
+  }
+  finished_ = record.offset;
+}
+
+void SequentialRun::finish() noexcept {
+  if (finished_ < 0) return;
+  if (partition_.complete(std::exchange(finished_, -1))) context_.wake_poll_thread();
 }
 
 void run_batch(const DispatchContext& context, PartitionState& partition,

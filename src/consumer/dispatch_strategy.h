@@ -57,6 +57,27 @@ std::unique_ptr<DispatchStrategy> make_dispatch_strategy(const DispatchMode& mod
 // failure to the retry policy, and reports the completion; shared by all
 // strategies.
 void run_record(const DispatchContext& context, PartitionState& partition, const Record& record);
+
+// run_record for records of one partition run one after another on this
+// thread: each completion and the next record's start share one lock of
+// the partition. The last record handled completes in finish() (or on
+// destruction); nothing waits in between.
+class SequentialRun {
+ public:
+  SequentialRun(const DispatchContext& context, PartitionState& partition)
+      : context_(context), partition_(partition) {}
+  ~SequentialRun() { finish(); }
+  SequentialRun(const SequentialRun&) = delete;
+  SequentialRun& operator=(const SequentialRun&) = delete;
+
+  void run(const Record& record);
+  void finish() noexcept;
+
+ private:
+  const DispatchContext& context_;
+  PartitionState& partition_;
+  int64_t finished_ = -1;  // handled, not yet completed
+};
 // The same for a batch of one partition's records, in offset order.
 void run_batch(const DispatchContext& context, PartitionState& partition,
                std::span<const Record> records);

@@ -64,15 +64,18 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   Lane::Batch batch;
   std::size_t first = 0;
   std::size_t handled = 0;
+  // Completes the last record on every way out; another turn of the lane
+  // starting meanwhile only begins later records.
+  SequentialRun run(context_, *lane->partition);
   while (handled < kRecordsPerTurn) {
     if (!take_front(*lane, batch, first)) return;
     auto& records = batch;
     const auto end = std::min(records.size(), first + (kRecordsPerTurn - handled));
     for (auto i = first; i < end; ++i) {
-      run_record(context_, *lane->partition, records[i]);
-      // Its bytes already left the partition's pending count, which admits
-      // more in their place: a large record is freed now, not with its
-      // batch; small ones go back to the poll thread together, below, up to
+      run.run(records[i]);
+      // Its bytes leave the partition's pending count as the next record
+      // starts, which admits more in their place: a large record is freed
+      // now, not with its batch; small ones go back to the poll thread together, below, up to
       // the recycler's budget (the rest are freed with the batch).
       if (!RecordRecycler::worth_keeping(records[i])) records[i] = Record{};
     }

@@ -61,6 +61,21 @@ bool PartitionState::complete(int64_t offset) {
   return wake_after_completion(position_before);
 }
 
+PartitionState::Handover PartitionState::complete_then_begin(int64_t finished, int64_t next) {
+  const auto now = handler_start::begin();
+  std::lock_guard lock(mutex_);
+  erase_running_offset(running_, finished);
+  const auto position_before = tracker_.committable_position();
+  if (!fenced_) tracker_.complete(finished);
+  Handover handover;
+  handover.wake = wake_after_completion(position_before);
+  if (starting_allowed_) {
+    running_.emplace_back(next, now);
+    handover.started = true;
+  }
+  return handover;
+}
+
 bool PartitionState::complete(std::span<const Record> records) {
   std::lock_guard lock(mutex_);
   erase_running(records);

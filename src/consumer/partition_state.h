@@ -71,6 +71,13 @@ class PartitionState {
   bool complete(int64_t offset);
   // The same for a batch of records begun together (in offset order).
   bool complete(std::span<const Record> records);
+  // Worker: complete(finished), then begin(next), under one lock (a lane
+  // running its partition's records one after another).
+  struct Handover {
+    bool wake = false;     // as complete() returns
+    bool started = false;  // as begin() returns
+  };
+  Handover complete_then_begin(int64_t finished, int64_t next);
   // Worker: the handler of this record was interrupted (revoke, shutdown)
   // before it reached an outcome. It stays pending: never committed, so the
   // next owner handles it again.
