@@ -64,10 +64,12 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   Lane::Batch batch;
   std::size_t first = 0;
   std::size_t handled = 0;
-  // Completes the last record on every way out; another turn of the lane
-  // starting meanwhile only begins later records.
+  // The last record handled is completed before the lane may pass to
+  // another worker (take_front unschedules it when empty, schedule below),
+  // so that a partition never shows two records running.
   SequentialRun run(context_, *lane->partition);
   while (handled < kRecordsPerTurn) {
+    run.finish();
     if (!take_front(*lane, batch, first)) return;
     auto& records = batch;
     const auto end = std::min(records.size(), first + (kRecordsPerTurn - handled));
@@ -98,6 +100,7 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
       return;
     }
   }
+  run.finish();
   schedule(lane);  // more left: come back after other lanes had their turn
 }
 
