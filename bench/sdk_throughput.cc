@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 
 #include <fmt/core.h>
@@ -82,21 +83,16 @@ struct ProcessCost {
   }
 };
 
-void print_producer_cost(const char* side, const Settings& settings, const ProcessCost& before) {
+// `what` is "producer" or "consumer"; the consumer's figure includes joining
+// the group.
+void print_cost(const char* side, const char* what, const Settings& settings,
+                const ProcessCost& before) {
   const ProcessCost after;
-  std::printf("  %s producer: %.2f us CPU and %.3f context switches per record (all threads)\n",
-              side, (after.cpu_seconds - before.cpu_seconds) * 1e6 / settings.records,
+  std::printf("  %s %s: %.2f us CPU and %.3f context switches per record (all threads%s)\n", side,
+              what, (after.cpu_seconds - before.cpu_seconds) * 1e6 / settings.records,
               static_cast<double>(after.context_switches - before.context_switches) /
-                  settings.records);
-}
-
-void print_consumer_cost(const char* side, const Settings& settings, const ProcessCost& before) {
-  const ProcessCost after;
-  std::printf("  %s consumer: %.2f us CPU and %.3f context switches per record (all threads, group "
-              "join included)\n",
-              side, (after.cpu_seconds - before.cpu_seconds) * 1e6 / settings.records,
-              static_cast<double>(after.context_switches - before.context_switches) /
-                  settings.records);
+                  settings.records,
+              std::string_view(what) == "consumer" ? ", group join included" : "");
 }
 
 whippet::ClusterOptions cluster_of(const Settings& settings) {
@@ -148,7 +144,7 @@ double raw_produce(const Settings& settings, const std::string& topic) {
   }
   rd_kafka_flush(handle.get(), 120000);
   const double elapsed = seconds_since(start);
-  print_producer_cost("raw", settings, cost_before);
+  print_cost("raw", "producer", settings, cost_before);
   if (failures.load() > 0) std::fprintf(stderr, "raw producer: %d failures\n", failures.load());
   return settings.records / elapsed;
 }
@@ -172,7 +168,7 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
   }
   producer.flush(std::chrono::seconds(120));
   const double elapsed = seconds_since(start);
-  print_producer_cost("whippet", settings, cost_before);
+  print_cost("whippet", "producer", settings, cost_before);
   if (failures.load() > 0) std::fprintf(stderr, "whippet producer: %d failures\n", failures.load());
   return settings.records / elapsed;
 }
@@ -210,7 +206,7 @@ double raw_consume(const Settings& settings, const std::string& topic, const std
     ++received;
   }
   const double elapsed = seconds_since(first);
-  print_consumer_cost("raw", settings, cost_before);
+  print_cost("raw", "consumer", settings, cost_before);
   rd_kafka_consumer_close(handle.get());
   if (bytes == 0) std::fprintf(stderr, "raw consumer read no bytes\n");
   return settings.records / elapsed;
@@ -256,7 +252,7 @@ double whippet_consume(const Settings& settings, const std::string& topic,
     std::unique_lock lock(mutex);
     done.wait(lock, [&] { return last != Clock::time_point{}; });
   }
-  print_consumer_cost("whippet", settings, cost_before);
+  print_cost("whippet", "consumer", settings, cost_before);
   const auto stats = consumer.stats();
   consumer.close(std::chrono::seconds(10));
   std::printf("  whippet consumer: %llu pauses by back-pressure\n",

@@ -44,6 +44,17 @@ Outcome attempt_with_policy(const DispatchContext& context, PartitionState& part
   }
 }
 
+// Runs the handler of a record already begun; true when the record is to
+// be completed, false when it was abandoned (it stays pending).
+bool handle_begun(const DispatchContext& context, PartitionState& partition,
+                  const Record& record) {
+  const auto outcome = attempt_with_policy(context, partition, std::span(&record, 1),
+                                           [&] { context.handler(record); });
+  if (outcome != Outcome::kAbandoned) return true;
+  partition.abandon(record.offset);
+  return false;
+}
+
 }  // namespace
 
 std::unique_ptr<DispatchStrategy> make_dispatch_strategy(const DispatchMode& mode,
@@ -64,12 +75,7 @@ std::unique_ptr<DispatchStrategy> make_dispatch_strategy(const DispatchMode& mod
 
 void run_record(const DispatchContext& context, PartitionState& partition, const Record& record) {
   if (!partition.begin(record.offset)) return;  // revoked meanwhile: a new owner handles it
-  const auto outcome = attempt_with_policy(context, partition, std::span(&record, 1),
-                                           [&] { context.handler(record); });
-  if (outcome == Outcome::kAbandoned) {
-    partition.abandon(record.offset);
-    return;
-  }
+  if (!handle_begun(context, partition, record)) return;
   if (partition.complete(record.offset)) context.wake_poll_thread();
 }
 
@@ -83,13 +89,7 @@ void SequentialRun::run(const Record& record) {
     started = partition_.begin(record.offset);
   }
   if (!started) return;  // revoked meanwhile: a new owner handles it
-  const auto outcome = attempt_with_policy(context_, partition_, std::span(&record, 1),
-                                           [&] { context_.handler(record); });
-  if (outcome == Outcome::kAbandoned) {
-    partition_.abandon(record.offset);
-    return;
-  }
-  finished_ = record.offset;
+  if (handle_begun(context_, partition_, record)) finished_ = record.offset;
 }
 
 void SequentialRun::finish() noexcept {

@@ -51,8 +51,8 @@ class OffsetTracker {
     bool done;
   };
   // The window, increasing offsets, front not done: a ring over a vector
-  // that only the poll thread resizes. Entries are added on the poll thread and removed on the
-  // workers; a deque would free its blocks on the thread that empties them,
+  // that only the poll thread resizes. Entries are added on the poll thread
+  // and removed on the workers; a deque would free its blocks on the thread that empties them,
   // and a chunk freed away from the thread that allocated it takes that
   // thread's malloc arena lock.
   bool empty() const { return count_ == 0; }

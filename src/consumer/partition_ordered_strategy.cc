@@ -46,7 +46,8 @@ void PartitionOrderedStrategy::schedule(std::shared_ptr<Lane> lane) {
   context_.workers->submit([this, lane = std::move(lane)] { drain_some(lane); });
 }
 
-bool PartitionOrderedStrategy::take_front(Lane& lane, Lane::Batch& batch, std::size_t& first) {
+bool PartitionOrderedStrategy::take_front(Lane& lane, std::vector<Record>& batch,
+                                          std::size_t& first) {
   std::lock_guard lock(lane.mutex);
   if (lane.removed || lane.batches.empty()) {
     lane.scheduled = false;
@@ -61,7 +62,7 @@ bool PartitionOrderedStrategy::take_front(Lane& lane, Lane::Batch& batch, std::s
 void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   // The task owns the batch it works on, so that a revoke clearing the
   // queue meanwhile cannot pull records from under it.
-  Lane::Batch batch;
+  std::vector<Record> batch;
   std::size_t first = 0;
   std::size_t handled = 0;
   // The last record handled is completed before the lane may pass to
@@ -71,19 +72,19 @@ void PartitionOrderedStrategy::drain_some(const std::shared_ptr<Lane>& lane) {
   while (handled < kRecordsPerTurn) {
     run.finish();
     if (!take_front(*lane, batch, first)) return;
-    auto& records = batch;
-    const auto end = std::min(records.size(), first + (kRecordsPerTurn - handled));
+    const auto end = std::min(batch.size(), first + (kRecordsPerTurn - handled));
     for (auto i = first; i < end; ++i) {
-      run.run(records[i]);
+      run.run(batch[i]);
       // Its bytes leave the partition's pending count as the next record
       // starts, which admits more in their place: a large record is freed
-      // now, not with its batch; small ones go back to the poll thread together, below, up to
-      // the recycler's budget (the rest are freed with the batch).
-      if (!RecordRecycler::worth_keeping(records[i])) records[i] = Record{};
+      // now, not with its batch; small ones go back to the poll thread
+      // together, below, up to the recycler's budget (the rest are freed
+      // with the batch).
+      if (!RecordRecycler::worth_keeping(batch[i])) batch[i] = Record{};
     }
-    context_.recycler->give_back(std::span(records).subspan(first, end - first));
+    context_.recycler->give_back(std::span(batch).subspan(first, end - first));
     handled += end - first;
-    if (end < records.size()) {
+    if (end < batch.size()) {
       std::lock_guard lock(lane->mutex);
       if (lane->removed) {
         lane->scheduled = false;

@@ -28,8 +28,7 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
   struct Lane {
     std::shared_ptr<PartitionState> partition;
     std::mutex mutex;
-    using Batch = std::vector<Record>;
-    std::deque<Batch> batches;
+    std::deque<std::vector<Record>> batches;
     std::size_t handled_in_front = 0;  // records of batches.front() already handled
     bool scheduled = false;
     bool removed = false;  // revoked: a running turn puts nothing back
@@ -39,7 +38,7 @@ class PartitionOrderedStrategy final : public DispatchStrategy {
   void drain_some(const std::shared_ptr<Lane>& lane);
   // Moves the lane's front batch out, with how much of it was handled
   // already; false (and the lane unscheduled) when nothing is left.
-  static bool take_front(Lane& lane, Lane::Batch& batch, std::size_t& first);
+  static bool take_front(Lane& lane, std::vector<Record>& batch, std::size_t& first);
 
   DispatchContext context_;
   std::map<const PartitionState*, std::shared_ptr<Lane>> lanes_;  // poll thread only

@@ -33,8 +33,9 @@ TEST_F(FanoutFixture, EverySubscriberReceivesEveryRecord) {
 
 TEST_F(FanoutFixture, SubscribersOnConnectionsOfTheirOwnReceiveEveryRecordAcrossBlocks) {
   // Generous timeouts: 6000 deliveries take 25-35 s under ThreadSanitizer
-  // on a loaded machine. Records of 200 bytes, 750 in each of 4 partitions: three 64 KiB shared blocks
-  // a partition, sent and acknowledged in batches that span them.
+  // on a loaded machine. Records of 200 bytes, 750 in each of 4 partitions:
+  // three 64 KiB shared blocks a partition, sent and acknowledged in batches
+  // that span them.
   std::vector<ProducerRecord> records;
   for (int i = 0; i < 3000; ++i) {
     ProducerRecord record;

@@ -45,9 +45,6 @@ TEST(DeliveryTrackerTest, CountsRecordsInFlightAndRefusesThemOnceClosed) {
   EXPECT_EQ(tracker.in_flight(), 0u);
 }
 
-// Outcomes do not wake a sender waiting for room (their room comes back
-// only with their delivery report); the end of the round does, even when the
-// round had only one outcome.
 // Two records in flight, so that one outcome does not make the tracker idle
 // (which wakes every waiter), and a sender waiting for room.
 std::future<bool> two_in_flight_and_a_sender_waiting(DeliveryTracker& tracker) {
@@ -60,6 +57,9 @@ std::future<bool> two_in_flight_and_a_sender_waiting(DeliveryTracker& tracker) {
   return waiter;
 }
 
+// Outcomes do not wake a sender waiting for room (their room comes back
+// only with their delivery report); the end of the round does, even when the
+// round had only one outcome.
 TEST(DeliveryTrackerTest, EndOfRoundWakesASenderWaitingForRoom) {
   DeliveryTracker tracker;
   auto waiter = two_in_flight_and_a_sender_waiting(tracker);
