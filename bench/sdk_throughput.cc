@@ -4,14 +4,16 @@
 //   bench/sdk_throughput --brokers 127.0.0.1:9092 [--records 1000000] [--size 100]
 //                        [--partitions 8] [--rounds 2] [--only producer|consumer]
 //
-// Each side runs `rounds` times, alternating, and the best round of each
-// counts, so that a burst of noise on a shared machine hurts neither.
+// Each side runs `rounds` times, alternating (and taking turns going first),
+// and the best round of each counts, so that a burst of noise on a shared
+// machine hurts neither.
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -75,6 +77,7 @@ double seconds_since(Clock::time_point start) {
 struct ProcessCost {
   double cpu_seconds = process_cpu_seconds();
   long context_switches = context_switches_so_far();
+  std::map<int, whippet::bench::ThreadCpu> threads = whippet::bench::thread_cpu_so_far();
 
   static long context_switches_so_far() {
     rusage usage{};
@@ -93,6 +96,9 @@ void print_cost(const char* side, const char* what, const Settings& settings,
               static_cast<double>(after.context_switches - before.context_switches) /
                   settings.records,
               std::string_view(what) == "consumer" ? ", group join included" : "");
+  // Threads that ended before this point (a client destroyed early) are missing.
+  std::printf("    by thread (us a record): %s\n",
+              whippet::bench::thread_cost_per_record(before.threads, settings.records).c_str());
 }
 
 whippet::ClusterOptions cluster_of(const Settings& settings) {
@@ -112,6 +118,11 @@ std::string create_topic(const Settings& settings, const std::string& prefix) {
 }
 
 // --- producers ---------------------------------------------------------------
+// Each producer first sends one record and waits for it, untimed: a new
+// client fetches the topic's metadata and an idempotent producer id, and the
+// broker may answer "coordinator load in progress" and keep it waiting a
+// second, which would otherwise land on whichever side met it.
+constexpr int kWarmUpRecords = 1;
 
 void raw_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   if (message->err) static_cast<std::atomic<int>*>(opaque)->fetch_add(1);
@@ -127,6 +138,10 @@ double raw_produce(const Settings& settings, const std::string& topic) {
   rd_kafka_conf_set_opaque(conf.get(), &failures);
   auto handle = whippet::kafka::create_client(RD_KAFKA_PRODUCER, std::move(conf));
   const std::string value(static_cast<std::size_t>(settings.size), 'x');
+  rd_kafka_producev(handle.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                    RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+  rd_kafka_flush(handle.get(), 120000);
   const ProcessCost cost_before;
   const auto start = Clock::now();
   for (int i = 0; i < settings.records; ++i) {
@@ -155,6 +170,10 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
   whippet::Producer producer(options);
   std::atomic<int> failures{0};
   const std::string value(static_cast<std::size_t>(settings.size), 'x');
+  whippet::ProducerRecord warm_up;
+  warm_up.topic = topic;
+  warm_up.value = value;
+  producer.send(std::move(warm_up)).get();
   const ProcessCost cost_before;
   const auto start = Clock::now();
   for (int i = 0; i < settings.records; ++i) {
@@ -198,7 +217,7 @@ double raw_consume(const Settings& settings, const std::string& topic, const std
   int received = 0;
   std::size_t bytes = 0;
   Clock::time_point first{};
-  while (received < settings.records) {
+  while (received < settings.records + kWarmUpRecords) {
     whippet::kafka::MessageHandle message(rd_kafka_consumer_poll(handle.get(), 1000));
     if (!message || message->err) continue;
     if (received == 0) first = Clock::now();
@@ -242,7 +261,7 @@ double whippet_consume(const Settings& settings, const std::string& topic,
     if (count % (settings.records / 10) == 0 && std::getenv("WHIPPET_BENCH_TIMELINE")) {
       std::printf("  %d records after %.3f s\n", count, seconds_since(first));
     }
-    if (count == settings.records) {
+    if (count == settings.records + kWarmUpRecords) {
       std::lock_guard lock(mutex);
       last = Clock::now();
       done.notify_all();
@@ -275,14 +294,19 @@ int main(int argc, char** argv) {
   for (int round = 1; round <= settings.rounds; ++round) {
     const auto raw_topic = create_topic(settings, "bench-raw");
     const auto whippet_topic = producers ? create_topic(settings, "bench-whippet") : "";
+    // Whoever goes second finds the broker still writing out the first's
+    // records, so the sides take turns going first.
+    const bool whippet_first = round % 2 == 0;
+    double raw_p = 0, whippet_p = 0, raw_c = 0, whippet_c = 0;
+    if (producers && whippet_first) whippet_p = whippet_produce(settings, whippet_topic);
     // The consumers read what the raw producer wrote, so it runs either way.
-    const double raw_p = raw_produce(settings, raw_topic);
-    double whippet_p = 0, raw_c = 0, whippet_c = 0;
-    if (producers) whippet_p = whippet_produce(settings, whippet_topic);
+    raw_p = raw_produce(settings, raw_topic);
+    if (producers && !whippet_first) whippet_p = whippet_produce(settings, whippet_topic);
     if (consumers) {
       // Both consumers read the same topic, each in a group of its own.
+      if (whippet_first) whippet_c = whippet_consume(settings, raw_topic, raw_topic + "-whippet-group");
       raw_c = raw_consume(settings, raw_topic, raw_topic + "-raw-group");
-      whippet_c = whippet_consume(settings, raw_topic, raw_topic + "-whippet-group");
+      if (!whippet_first) whippet_c = whippet_consume(settings, raw_topic, raw_topic + "-whippet-group");
     }
     std::printf("round %d: produce raw %.0f/s whippet %.0f/s | consume raw %.0f/s whippet %.0f/s\n",
                 round, raw_p, whippet_p, raw_c, whippet_c);

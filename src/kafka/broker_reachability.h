@@ -19,7 +19,14 @@ class BrokerReachability {
   void on_client_error(rd_kafka_resp_err_t err, const char* reason) noexcept;
 
   // A request succeeded, so at least one broker answers again.
-  void on_success() noexcept { all_brokers_down_.store(false, std::memory_order_relaxed); }
+  // Called per delivered record: it writes only when the flag changes, so
+  // that the cache line stays shared with the threads that read it (and
+  // whatever sits next to it) instead of moving to this thread every time.
+  void on_success() noexcept {
+    if (all_brokers_down_.load(std::memory_order_relaxed)) {
+      all_brokers_down_.store(false, std::memory_order_relaxed);
+    }
+  }
 
   bool all_brokers_down() const noexcept {
     return all_brokers_down_.load(std::memory_order_relaxed);

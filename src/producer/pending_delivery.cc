@@ -10,8 +10,7 @@ namespace whippet::producer {
 namespace {
 
 using PendingDeliveryBlocks = BlockCache<sizeof(PendingDelivery)>;
-static_assert(alignof(PendingDelivery) <=
-              static_cast<std::size_t>(PendingDeliveryBlocks::kAlignment));
+static_assert(alignof(PendingDelivery) <= PendingDeliveryBlocks::kAlignment);
 // One cache line (see BlockCache::kAlignment).
 static_assert(sizeof(PendingDelivery) <= 64);
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <map>
@@ -101,45 +102,84 @@ TEST(DeliveryTrackerTest, WaitingForRoomEndsAtTheDeadline) {
 
 // --- BlockCache --------------------------------------------------------------
 
-// A size of its own, so that no other user of the cache interferes.
-using TestBlocks = producer::BlockCache<104>;
+// Each test uses a block size of its own, so that no other user of the
+// cache interferes with its counts.
 
 TEST(BlockCacheTest, BlocksFreedOnOneThreadServeAllocationsOnAnother) {
-  constexpr std::size_t kBlocks = 3 * TestBlocks::kBatchBlocks;
+  using Blocks = producer::BlockCache<104>;
+  constexpr std::size_t kBlocks = Blocks::kSlabBlocks;
   std::vector<void*> blocks;
-  for (std::size_t index = 0; index < kBlocks; ++index) {
-    void* block = TestBlocks::allocate();
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % 64, 0u) << "blocks start on a cache line";
-    std::memset(block, 0xab, 104);  // the whole block is usable
-    blocks.push_back(block);
-  }
+  std::thread([&] {
+    for (std::size_t index = 0; index < kBlocks; ++index) {
+      void* block = Blocks::allocate();
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % 64, 0u) << "blocks start on a cache line";
+      std::memset(block, 0xab, 104);  // the whole block is usable
+      blocks.push_back(block);
+    }
+  }).join();
+  EXPECT_EQ(std::set<void*>(blocks.begin(), blocks.end()).size(), kBlocks) << "a block served twice";
+  EXPECT_EQ(Blocks::carved_blocks(), kBlocks);
+  EXPECT_EQ(Blocks::shared_blocks(), 0u) << "the allocating thread used the whole slab";
   // Freed on a thread that then exits: full lists move to the shared cache
   // as they fill, the rest when the thread ends.
   std::thread([&] {
-    for (void* block : blocks) TestBlocks::release(block);
+    for (void* block : blocks) Blocks::release(block);
   }).join();
-  EXPECT_EQ(TestBlocks::shared_blocks(), kBlocks);
+  EXPECT_EQ(Blocks::shared_blocks(), kBlocks);
   const std::set<void*> freed(blocks.begin(), blocks.end());
   std::vector<void*> again;
+  std::thread([&] {
+    for (std::size_t index = 0; index < kBlocks; ++index) again.push_back(Blocks::allocate());
+  }).join();
   for (std::size_t index = 0; index < kBlocks; ++index) {
-    again.push_back(TestBlocks::allocate());
-    EXPECT_TRUE(freed.count(again.back())) << "allocation " << index << " was not recycled";
+    EXPECT_TRUE(freed.count(again[index])) << "allocation " << index << " was not recycled";
   }
   EXPECT_EQ(std::set<void*>(again.begin(), again.end()).size(), kBlocks) << "a block served twice";
-  for (void* block : again) TestBlocks::release(block);
+  EXPECT_EQ(Blocks::carved_blocks(), kBlocks) << "no slab carved while blocks were free";
+  for (void* block : again) Blocks::release(block);
 }
 
-TEST(BlockCacheTest, TheSharedCacheIsBounded) {
-  using Bounded = producer::BlockCache<88>;
-  const std::size_t limit = Bounded::kMaxSharedBatches * Bounded::kBatchBlocks;
+TEST(BlockCacheTest, TheCacheGrowsBySlabsAndKeepsEveryBlock) {
+  using Blocks = producer::BlockCache<88>;
+  const std::size_t wanted = 2 * Blocks::kSlabBlocks + 5;
   std::vector<void*> blocks;
-  for (std::size_t index = 0; index < limit + 3 * Bounded::kBatchBlocks; ++index) {
-    blocks.push_back(Bounded::allocate());
-  }
   std::thread([&] {
-    for (void* block : blocks) Bounded::release(block);
+    for (std::size_t index = 0; index < wanted; ++index) blocks.push_back(Blocks::allocate());
   }).join();
-  EXPECT_EQ(Bounded::shared_blocks(), limit) << "the rest went back to the heap";
+  EXPECT_EQ(Blocks::carved_blocks(), 3 * Blocks::kSlabBlocks);
+  // Neighbours in a slab: blocks allocated one after another are not spread
+  // across the heap between other objects.
+  EXPECT_EQ(std::abs(static_cast<char*>(blocks[1]) - static_cast<char*>(blocks[0])),
+            static_cast<std::ptrdiff_t>(Blocks::kStride));
+  std::thread([&] {
+    for (void* block : blocks) Blocks::release(block);
+  }).join();
+  EXPECT_EQ(Blocks::shared_blocks(), Blocks::carved_blocks()) << "no block went back to the heap";
+}
+
+// Destroyed after the cache's own thread-local list when it is constructed
+// before it: it then allocates and frees through the shared cache alone.
+struct LateBlockUser {
+  using Blocks = producer::BlockCache<72>;
+  bool* served = nullptr;
+  ~LateBlockUser() {
+    void* block = Blocks::allocate();
+    std::memset(block, 0xcd, 72);
+    *served = block != nullptr;
+    Blocks::release(block);
+  }
+};
+
+TEST(BlockCacheTest, AThreadWhoseOwnListIsGoneStillAllocatesAndFrees) {
+  using Blocks = LateBlockUser::Blocks;
+  bool served = false;
+  std::thread([&] {
+    thread_local LateBlockUser user;
+    user.served = &served;
+    Blocks::release(Blocks::allocate());  // the thread's own list exists from here
+  }).join();
+  EXPECT_TRUE(served);
+  EXPECT_EQ(Blocks::shared_blocks(), Blocks::carved_blocks()) << "a block was lost";
 }
 
 // --- The producer: many senders, a tiny buffer -------------------------------
