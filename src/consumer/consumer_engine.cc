@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/thread_name.h"
 #include "consumer/consumer_config.h"
 #include "consumer/gap_codec.h"
 #include "consumer/handler_decorators.h"
@@ -142,6 +143,7 @@ void ConsumerEngine::close(std::chrono::milliseconds timeout) {
 }
 
 void ConsumerEngine::run() {
+  common::name_this_thread("whippet:poll");
   while (!stop_requested_.load()) poll_once();
   {
     std::lock_guard lock(wake_mutex_);

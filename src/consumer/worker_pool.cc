@@ -1,5 +1,6 @@
 #include "consumer/worker_pool.h"
 
+#include "common/thread_name.h"
 #include "consumer/handler_start.h"
 
 namespace whippet::consumer {
@@ -65,6 +66,7 @@ void WorkerPool::submit(std::function<void()> task) {
 }
 
 void WorkerPool::run() {
+  common::name_this_thread("whippet:worker");
   current_pool = this;
   for (;;) {
     std::function<void()> task;

@@ -8,6 +8,7 @@
 
 #include <httplib.h>
 
+#include "common/thread_name.h"
 #include "whippet/error.h"
 #include "whippet/prometheus.h"
 
@@ -121,7 +122,10 @@ MetricsHttpServer::MetricsHttpServer(std::shared_ptr<const PrometheusSink> sink,
   observability::add_metrics_routes(impl_->server,
                                     [sink = impl_->sink] { return sink->render(); });
   impl_->bind();
-  impl_->thread = std::thread([impl = impl_.get()] { impl->server.listen_after_bind(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    common::name_this_thread("whippet:metrics");
+    impl->server.listen_after_bind();
+  });
   // httplib's stop() does nothing until the loop runs, so the destructor
   // could hang on a loop that starts after it. An answered request proves
   // the loop runs; no polling needed.

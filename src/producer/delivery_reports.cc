@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/thread_name.h"
 #include "kafka/error_translation.h"
 #include "kafka/record_conversion.h"
 #include "producer/producer_errors.h"
@@ -28,6 +29,7 @@ constexpr int kPollTimeoutMilliseconds = 1000;
 }  // namespace
 
 void Producer::Impl::run_delivery_loop() {
+  common::name_this_thread("whippet:deliver");
   while (!stop_polling.load()) {
     // Blocks while there is nothing to serve.
     rd_kafka_event_t* event = rd_kafka_queue_poll(main_queue.get(), kPollTimeoutMilliseconds);

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/thread_name.h"
+
 namespace whippet::producer {
 
 bool is_transient(rd_kafka_resp_err_t err) noexcept {
@@ -62,6 +64,7 @@ std::size_t ResendScheduler::waiting() const {
 }
 
 void ResendScheduler::run() {
+  common::name_this_thread("whippet:resend");
   std::unique_lock lock(mutex_);
   while (!stopped_) {
     if (queue_.empty()) {
