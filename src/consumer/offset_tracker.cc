@@ -1,5 +1,6 @@
 #include "consumer/offset_tracker.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -14,18 +15,31 @@ void OffsetTracker::resize_ring(std::size_t size) {
   for (std::size_t i = 0; i < count_; ++i) resized[i] = at(i);
   ring_ = std::move(resized);
   head_ = 0;
+  window_pushes_ = 0;
+  window_high_water_ = 0;
 }
 
 void OffsetTracker::push_back(const Entry& entry) {
   if (count_ == ring_.size()) {
     resize_ring(ring_.empty() ? kInitialRing : 2 * ring_.size());
-  } else if (ring_.size() > kInitialRing && count_ * 8 <= ring_.size()) {
-    // A backlog has drained: give back most of what it took (here, on the
-    // poll thread, which allocated it).
-    resize_ring(ring_.size() / 4);
+  } else if (ring_.size() > kInitialRing) {
+    shrink_once_sparse();
   }
   ring_[(head_ + count_) & (ring_.size() - 1)] = entry;
   ++count_;
+}
+
+void OffsetTracker::shrink_once_sparse() {
+  // A backlog has drained when the ring stayed at most an eighth full for
+  // as many records as it holds: give back most of what it took (here, on
+  // the poll thread, which allocated it). Judging by the moment instead
+  // would shrink and grow again with every fetch of a steady stream, which
+  // empties the window between fetches, and copy the window each time.
+  window_high_water_ = std::max(window_high_water_, count_ + 1);
+  if (++window_pushes_ < ring_.size()) return;
+  if (window_high_water_ * 8 <= ring_.size()) return resize_ring(ring_.size() / 4);
+  window_pushes_ = 0;
+  window_high_water_ = 0;
 }
 
 void OffsetTracker::pop_front() {

@@ -43,6 +43,9 @@ class OffsetTracker {
   // The timestamp of the oldest record not yet completed, if any.
   std::optional<int64_t> oldest_pending_timestamp() const;
 
+  // Entries the window has room for before it grows (memory held).
+  std::size_t capacity() const { return ring_.size(); }
+
  private:
   struct Entry {
     int64_t offset;
@@ -61,6 +64,7 @@ class OffsetTracker {
     return ring_[(head_ + index) & (ring_.size() - 1)];
   }
   void push_back(const Entry& entry);  // grows, or shrinks once sparse
+  void shrink_once_sparse();
   void resize_ring(std::size_t size);
   void pop_front();
   // The index of the first entry whose offset is not below `offset`.
@@ -69,6 +73,9 @@ class OffsetTracker {
   std::vector<Entry> ring_;  // its size is zero or a power of two
   std::size_t head_ = 0;
   std::size_t count_ = 0;
+  // Since the last resize or check: records pushed, and the most entries held.
+  std::size_t window_pushes_ = 0;
+  std::size_t window_high_water_ = 0;
   int64_t position_;
   std::size_t pending_ = 0;
   std::size_t pending_bytes_ = 0;

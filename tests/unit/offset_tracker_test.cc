@@ -117,5 +117,47 @@ TEST(OffsetTrackerTest, AWindowThatWrapsAndGrowsKeepsTheCompletedPrefix) {
   }
 }
 
+// Tracks `count` offsets from `next` and completes them in order, as a
+// steady stream does between two fetches; returns the capacity seen right
+// after the first of them was tracked.
+std::size_t track_and_complete(OffsetTracker& tracker, int64_t& next, int count) {
+  std::size_t capacity_at_first = 0;
+  const int64_t first = next;
+  for (int i = 0; i < count; ++i) {
+    tracker.track(next++);
+    if (i == 0) capacity_at_first = tracker.capacity();
+  }
+  for (int64_t offset = first; offset < next; ++offset) EXPECT_TRUE(tracker.complete(offset));
+  return capacity_at_first;
+}
+
+TEST(OffsetTrackerTest, AStreamThatEmptiesTheWindowBetweenFetchesKeepsItsRoom) {
+  OffsetTracker tracker(0);
+  int64_t next = 0;
+  track_and_complete(tracker, next, 500);
+  ASSERT_EQ(tracker.capacity(), 512u);
+  for (int fetch = 0; fetch < 50; ++fetch) {
+    // Empty again at each fetch's first record: shrinking there would copy
+    // the window back and forth with every fetch.
+    ASSERT_EQ(track_and_complete(tracker, next, 500), 512u) << "fetch " << fetch;
+  }
+  EXPECT_EQ(tracker.committable_position(), next);
+}
+
+TEST(OffsetTrackerTest, ADrainedBacklogGivesBackItsMemory) {
+  OffsetTracker tracker(0);
+  int64_t next = 0;
+  track_and_complete(tracker, next, 10000);
+  ASSERT_EQ(tracker.capacity(), 16384u);
+  // One record at a time from here: a quarter at a time, once the window
+  // stayed sparse for as many records as it holds (the first such stretch
+  // starts after the one the backlog was in).
+  for (int record = 0; record < 2 * 16384 + 4096 + 1024 + 256; ++record) {
+    track_and_complete(tracker, next, 1);
+  }
+  EXPECT_EQ(tracker.capacity(), 64u);
+  EXPECT_EQ(tracker.committable_position(), next);
+}
+
 }  // namespace
 }  // namespace whippet::consumer
