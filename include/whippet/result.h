@@ -23,6 +23,10 @@ class Result {
     if (!ok()) throw std::get<Error>(state_);
     return std::get<T>(state_);
   }
+  T& value() & {
+    if (!ok()) throw std::get<Error>(state_);
+    return std::get<T>(state_);
+  }
   T&& value() && {
     if (!ok()) throw std::get<Error>(state_);
     return std::get<T>(std::move(state_));

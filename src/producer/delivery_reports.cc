@@ -14,6 +14,7 @@
 #include "common/thread_name.h"
 #include "kafka/error_translation.h"
 #include "kafka/record_conversion.h"
+#include "producer/delivered_outcome.h"
 #include "producer/producer_errors.h"
 #include "producer/producer_impl.h"
 
@@ -71,6 +72,7 @@ std::uint64_t Producer::Impl::serve_delivery_reports(rd_kafka_event_t* event) no
   // no longer in any cache; the reports come in slices whose objects are all
   // fetched before the first is handled, instead of one miss after another.
   std::array<const rd_kafka_message_t*, 64> messages{};
+  producer::DeliveredOutcome delivered;
   std::uint64_t outcomes = 0;
   for (;;) {
     const auto count = rd_kafka_event_message_array(event, messages.data(), messages.size());
@@ -83,26 +85,32 @@ std::uint64_t Producer::Impl::serve_delivery_reports(rd_kafka_event_t* event) no
       // message Whippet enqueued gets exactly one delivery report.
       std::unique_ptr<producer::PendingDelivery> pending(
           static_cast<producer::PendingDelivery*>(messages[index]->_private));
-      if (pending && handle_delivery(*messages[index], std::move(pending))) ++outcomes;
+      if (pending && handle_delivery(*messages[index], std::move(pending), delivered)) ++outcomes;
     }
   }
 }
 
 bool Producer::Impl::handle_delivery(const rd_kafka_message_t& message,
-                                     std::unique_ptr<producer::PendingDelivery> pending) noexcept {
+                                     std::unique_ptr<producer::PendingDelivery> pending,
+                                     producer::DeliveredOutcome& delivered) noexcept {
   try {
-    auto outcome = outcome_of(message, *pending);
-    if (!outcome.ok()) {
-      // Still in flight when queued for a re-send: no outcome yet.
-      if (try_resend(message, pending, outcome.error())) return false;
-      outcome = producer::with_attempts(std::move(outcome), pending->attempts());
-    }
     // Reported before the outcome is handed over, so that whoever waits on
     // the future or flush() also finds the record counted.
+    if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      reachability.on_success();
+      const auto& outcome = delivered.describe(message, stored_timestamp(message, *pending));
+      report_delivery(outcome.value().topic.c_str(), *pending, outcome);
+      pending->complete(outcome);
+      return true;
+    }
+    auto error = failure_of(message);
+    // Still in flight when queued for a re-send: no outcome yet.
+    if (try_resend(message, pending, error)) return false;
+    auto outcome = producer::with_attempts(std::move(error), pending->attempts());
     report_delivery(rd_kafka_topic_name(message.rkt), *pending, outcome);
     pending->complete(std::move(outcome));
   } catch (...) {
-    // outcome_of could only fail to allocate; the record still needs an outcome.
+    // Only allocating can fail here; the record still needs an outcome.
     if (!pending) return false;
     pending->complete(Error(ErrorCode::kKafka, "cannot report delivery outcome"));
   }
@@ -191,19 +199,18 @@ void Producer::Impl::fail_waiting(std::vector<producer::Resend> waiting) noexcep
   }
 }
 
-Result<RecordMetadata> Producer::Impl::outcome_of(const rd_kafka_message_t& message,
-                                                  const producer::PendingDelivery& pending) {
-  std::string topic = rd_kafka_topic_name(message.rkt);
-  if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    reachability.on_success();
-    rd_kafka_timestamp_type_t timestamp_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
-    auto milliseconds = rd_kafka_message_timestamp(&message, &timestamp_type);
-    if (mock_cluster && timestamp_type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) {
-      milliseconds = pending.create_time();
-    }
-    return RecordMetadata{std::move(topic), message.partition, message.offset,
-                          kafka::from_milliseconds(milliseconds < 0 ? 0 : milliseconds)};
+int64_t Producer::Impl::stored_timestamp(const rd_kafka_message_t& message,
+                                         const producer::PendingDelivery& pending) const {
+  rd_kafka_timestamp_type_t timestamp_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const auto milliseconds = rd_kafka_message_timestamp(&message, &timestamp_type);
+  if (mock_cluster && timestamp_type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) {
+    return pending.create_time();
   }
+  return milliseconds;
+}
+
+Error Producer::Impl::failure_of(const rd_kafka_message_t& message) {
+  const std::string topic = rd_kafka_topic_name(message.rkt);
   auto context = producer::context_of(topic, message.partition);
   switch (kafka::code_for(message.err)) {
     case ErrorCode::kTimeout:

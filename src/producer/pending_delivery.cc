@@ -1,6 +1,7 @@
 #include "producer/pending_delivery.h"
 
 #include <exception>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -24,10 +25,12 @@ void invoke_callback(const DeliveryCallback& callback, const Result<RecordMetada
   }
 }
 
-void fulfil(std::promise<RecordMetadata>& promise, Result<RecordMetadata>&& result) {
+// `Outcome` is Result<RecordMetadata>, moved from or copied.
+template <class Outcome>
+void fulfil(std::promise<RecordMetadata>& promise, Outcome&& result) {
   try {
     if (result.ok()) {
-      promise.set_value(std::move(result).value());
+      promise.set_value(std::forward<Outcome>(result).value());
     } else {
       promise.set_exception(std::make_exception_ptr(result.error()));
     }
@@ -61,9 +64,17 @@ void PendingDelivery::operator delete(void* block, std::size_t size) noexcept {
   ::operator delete(block);
 }
 
-void PendingDelivery::complete(Result<RecordMetadata> result) noexcept {
+void PendingDelivery::complete(Result<RecordMetadata>&& result) noexcept {
   if (auto* promise = std::get_if<std::promise<RecordMetadata>>(&outcome_)) {
     fulfil(*promise, std::move(result));
+  } else {
+    invoke_callback(std::get<DeliveryCallback>(outcome_), result);
+  }
+}
+
+void PendingDelivery::complete(const Result<RecordMetadata>& result) noexcept {
+  if (auto* promise = std::get_if<std::promise<RecordMetadata>>(&outcome_)) {
+    fulfil(*promise, result);
   } else {
     invoke_callback(std::get<DeliveryCallback>(outcome_), result);
   }

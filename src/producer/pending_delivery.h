@@ -26,7 +26,10 @@ class PendingDelivery final {
   // Hands the outcome to the future or the callback. Never throws: it runs
   // on librdkafka's delivery path, and a callback's exception is caught and
   // logged here.
-  void complete(Result<RecordMetadata> result) noexcept;
+  void complete(Result<RecordMetadata>&& result) noexcept;
+  // The same for an outcome that outlives the call: a callback gets it by
+  // reference, a future a copy.
+  void complete(const Result<RecordMetadata>& result) noexcept;
 
   // When the record was sent, for clusters whose delivery reports carry no
   // usable timestamp (see Producer::Impl::mock_cluster).

@@ -245,7 +245,7 @@ void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle 
 
 void Producer::Impl::fail_pending() {
   // Purging makes librdkafka report every queued and in-flight record with a
-  // purge error, which outcome_of turns into kShutdown. Several rounds,
+  // purge error, which failure_of turns into kShutdown. Several rounds,
   // because a send racing with close() may enqueue after a purge.
   for (int round = 0; round < kPurgeRounds && tracker.in_flight() > 0; ++round) {
     rd_kafka_purge(handle.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);

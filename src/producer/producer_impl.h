@@ -17,6 +17,7 @@
 
 #include "kafka/broker_reachability.h"
 #include "kafka/handles.h"
+#include "producer/delivered_outcome.h"
 #include "producer/delivery_tracker.h"
 #include "producer/pending_delivery.h"
 #include "producer/resend_scheduler.h"
@@ -36,8 +37,8 @@ struct Producer::Impl {
   void send_again(producer::Resend&& resend) noexcept;
   void close(std::chrono::milliseconds timeout);
 
-  Result<RecordMetadata> outcome_of(const rd_kafka_message_t& message,
-                                    const producer::PendingDelivery& pending);
+  // Why librdkafka reported `message` as failed, in Whippet's terms.
+  Error failure_of(const rd_kafka_message_t& message);
 
  private:
   rd_kafka_error_t* produce(const ProducerRecord& record, rd_kafka_headers_t* headers,
@@ -55,7 +56,11 @@ struct Producer::Impl {
   // True when the record got its outcome; false when it waits for a re-send
   // or was counted already.
   bool handle_delivery(const rd_kafka_message_t& message,
-                       std::unique_ptr<producer::PendingDelivery> pending) noexcept;
+                       std::unique_ptr<producer::PendingDelivery> pending,
+                       producer::DeliveredOutcome& delivered) noexcept;
+  // The timestamp the broker stored a delivered record with.
+  int64_t stored_timestamp(const rd_kafka_message_t& message,
+                           const producer::PendingDelivery& pending) const;
   // Queues a record that failed with `error` to be sent again, when the
   // retry policy says so. False when the error stays the record's outcome;
   // on true, `pending` was taken.

@@ -4,7 +4,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -72,6 +77,52 @@ TEST_F(ProducerTest, FutureAndCallbackBothGetTheirOutcome) {
   EXPECT_EQ(results[0].value().topic, topic_);
   producer.flush(5s);
   EXPECT_EQ(producer.in_flight(), 0u);
+}
+
+TEST_F(ProducerTest, EveryCallbackAndFutureIsToldItsOwnRecordsPlace) {
+  // Records of one delivery report share one outcome object, which each
+  // callback sees in turn; two topics interleaved make reports change topic.
+  const std::string other = unique_name("producer-other");
+  cluster_.create_topic(topic_, 2);
+  cluster_.create_topic(other, 1);
+  Producer producer(options());
+  constexpr int kRecords = 2000;
+  std::mutex mutex;
+  std::map<std::string, std::set<std::pair<int32_t, int64_t>>> places;
+  std::vector<std::string> mistakes;
+  std::vector<std::pair<std::string, std::future<RecordMetadata>>> futures;
+  for (int index = 0; index < kRecords; ++index) {
+    const auto& topic = index % 2 == 0 ? topic_ : other;
+    if (index % 5 == 0) {
+      futures.emplace_back(topic, producer.send(record_for(topic, std::to_string(index))));
+      continue;
+    }
+    producer.send(record_for(topic, std::to_string(index)),
+                  [&, topic](const Result<RecordMetadata>& result) {
+                    std::lock_guard lock(mutex);
+                    if (!result.ok() || result.value().topic != topic) {
+                      mistakes.push_back(result.ok() ? result.value().topic : result.error().what());
+                      return;
+                    }
+                    places[topic].emplace(result.value().partition, result.value().offset);
+                  });
+  }
+  for (auto& [topic, future] : futures) {
+    const auto metadata = future.get();
+    EXPECT_EQ(metadata.topic, topic);
+    std::lock_guard lock(mutex);
+    places[metadata.topic].emplace(metadata.partition, metadata.offset);
+  }
+  producer.flush(10s);
+  std::lock_guard lock(mutex);
+  EXPECT_TRUE(mistakes.empty()) << mistakes.size() << " wrong outcomes, first: " << mistakes[0];
+  // Distinct places, as many as records: no callback saw another's offset.
+  EXPECT_EQ(places[topic_].size(), static_cast<std::size_t>(kRecords / 2));
+  EXPECT_EQ(places[other].size(), static_cast<std::size_t>(kRecords / 2));
+  for (const auto& [partition, offset] : places[other]) {
+    EXPECT_EQ(partition, 0);
+    EXPECT_LT(offset, kRecords / 2) << "one partition holds exactly its records";
+  }
 }
 
 TEST_F(ProducerTest, RoundTripKeepsHeadersNullsEmptiesZeroBytesPartitionAndTimestamp) {
