@@ -47,12 +47,14 @@ inline std::map<int, ThreadCpu> thread_cpu_so_far() {
   return threads;
 }
 
-// CPU per record of each thread that ran since `before` (threads started
-// since count from zero), largest first, as "name 0.41, name 0.12" in
-// microseconds; threads under 0.01 us a record are left out.
-inline std::string thread_cost_per_record(const std::map<int, ThreadCpu>& before, double records) {
+// CPU per record of each thread that ran between the two snapshots
+// (threads started since count from zero), largest first, as
+// "name 0.41, name 0.12" in microseconds; threads under 0.01 us a record
+// are left out.
+inline std::string thread_cost_per_record(const std::map<int, ThreadCpu>& before,
+                                          const std::map<int, ThreadCpu>& after, double records) {
   std::vector<std::pair<double, std::string>> costs;
-  for (const auto& [id, thread] : thread_cpu_so_far()) {
+  for (const auto& [id, thread] : after) {
     const auto earlier = before.find(id);
     const double spent = thread.nanoseconds - (earlier == before.end() ? 0 : earlier->second.nanoseconds);
     if (spent / records >= 10) costs.emplace_back(spent / records / 1000, thread.name);

@@ -4,9 +4,9 @@
 //   bench/sdk_throughput --brokers 127.0.0.1:9092 [--records 1000000] [--size 100]
 //                        [--partitions 8] [--rounds 2] [--only producer|consumer]
 //
-// Each side runs `rounds` times, alternating (and taking turns going first),
-// and the best round of each counts, so that a burst of noise on a shared
-// machine hurts neither.
+// Each side runs `rounds` times, alternating, and the best round of each
+// counts, so that a burst of noise on a shared machine hurts neither. The
+// sides take turns going first (raw in odd rounds: an even count is even).
 
 #include <atomic>
 #include <chrono>
@@ -19,13 +19,11 @@
 #include <string_view>
 #include <vector>
 
-
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include "bench_options.h"
 #include "bench_statistics.h"
-#include <spdlog/spdlog.h>
-
 #include "consumer/consumer_config.h"
 #include "kafka/client_config.h"
 #include "kafka/handles.h"
@@ -99,7 +97,9 @@ void print_cost(const char* side, const char* what, const Settings& settings,
               std::string_view(what) == "consumer" ? ", group join included" : "");
   // Threads that ended before this point (a client destroyed early) are missing.
   std::printf("    by thread (us a record): %s\n",
-              whippet::bench::thread_cost_per_record(before.threads, settings.records).c_str());
+              whippet::bench::thread_cost_per_record(before.threads, after.threads,
+                                                     settings.records)
+                  .c_str());
 }
 
 whippet::ClusterOptions cluster_of(const Settings& settings) {
@@ -126,8 +126,21 @@ void delete_topics(const Settings& settings, const std::vector<std::string>& nam
   options.cluster = cluster_of(settings);
   whippet::AdminClient admin(options);
   for (const auto& name : names) {
-    if (!name.empty()) admin.delete_topic(name);
+    if (name.empty()) continue;
+    try {
+      admin.delete_topic(name);
+    } catch (const std::exception& error) {
+      // The round's figures stand; only the disk pays.
+      std::fprintf(stderr, "warning: cannot delete topic %s: %s\n", name.c_str(), error.what());
+    }
   }
+}
+
+// Stops the bench with what went wrong: figures from a failed round mean
+// nothing, and consumers would wait forever for records never written.
+[[noreturn]] void give_up(const std::string& why) {
+  std::fprintf(stderr, "sdk_throughput: %s\n", why.c_str());
+  std::exit(1);
 }
 
 // --- producers ---------------------------------------------------------------
@@ -151,10 +164,14 @@ double raw_produce(const Settings& settings, const std::string& topic) {
   rd_kafka_conf_set_opaque(conf.get(), &failures);
   auto handle = whippet::kafka::create_client(RD_KAFKA_PRODUCER, std::move(conf));
   const std::string value(static_cast<std::size_t>(settings.size), 'x');
-  rd_kafka_producev(handle.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-                    RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-  rd_kafka_flush(handle.get(), 120000);
+  const auto warm_up = rd_kafka_producev(
+      handle.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+  if (warm_up != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_flush(handle.get(), 120000) != RD_KAFKA_RESP_ERR_NO_ERROR || failures.load() > 0) {
+    give_up("raw producer: the warm-up record was not delivered to " + topic);
+  }
   const ProcessCost cost_before;
   const auto start = Clock::now();
   for (int i = 0; i < settings.records; ++i) {
@@ -173,7 +190,7 @@ double raw_produce(const Settings& settings, const std::string& topic) {
   rd_kafka_flush(handle.get(), 120000);
   const double elapsed = seconds_since(start);
   print_cost("raw", "producer", settings, cost_before);
-  if (failures.load() > 0) std::fprintf(stderr, "raw producer: %d failures\n", failures.load());
+  if (failures.load() > 0) give_up("raw producer: " + std::to_string(failures.load()) + " failures");
   return settings.records / elapsed;
 }
 
@@ -186,7 +203,11 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
   whippet::ProducerRecord warm_up;
   warm_up.topic = topic;
   warm_up.value = value;
-  producer.send(std::move(warm_up)).get();
+  try {
+    producer.send(std::move(warm_up)).get();
+  } catch (const std::exception& error) {
+    give_up(std::string("whippet producer: the warm-up record failed: ") + error.what());
+  }
   const ProcessCost cost_before;
   const auto start = Clock::now();
   for (int i = 0; i < settings.records; ++i) {
@@ -201,11 +222,22 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
   producer.flush(std::chrono::seconds(120));
   const double elapsed = seconds_since(start);
   print_cost("whippet", "producer", settings, cost_before);
-  if (failures.load() > 0) std::fprintf(stderr, "whippet producer: %d failures\n", failures.load());
+  if (failures.load() > 0) {
+    give_up("whippet producer: " + std::to_string(failures.load()) + " failures");
+  }
   return settings.records / elapsed;
 }
 
 // --- consumers ---------------------------------------------------------------
+
+// How long a consumer may go without a record before the bench gives up.
+constexpr std::chrono::seconds kConsumerPatience{60};
+
+std::string missing_records(const char* side, int received) {
+  return std::string(side) + " consumer: no record for " +
+         std::to_string(kConsumerPatience.count()) + " s after " + std::to_string(received) +
+         " (is the broker up? was every record produced?)";
+}
 // Both are timed from their first record to their last, so that joining the
 // group does not count.
 
@@ -230,9 +262,14 @@ double raw_consume(const Settings& settings, const std::string& topic, const std
   int received = 0;
   std::size_t bytes = 0;
   Clock::time_point first{};
+  auto progress = Clock::now();
   while (received < settings.records + kWarmUpRecords) {
     whippet::kafka::MessageHandle message(rd_kafka_consumer_poll(handle.get(), 1000));
-    if (!message || message->err) continue;
+    if (!message || message->err) {
+      if (Clock::now() - progress > kConsumerPatience) give_up(missing_records("raw", received));
+      continue;
+    }
+    progress = Clock::now();
     if (received == 0) first = Clock::now();
     bytes += message->len;
     ++received;
@@ -282,7 +319,11 @@ double whippet_consume(const Settings& settings, const std::string& topic,
   });
   {
     std::unique_lock lock(mutex);
-    done.wait(lock, [&] { return last != Clock::time_point{}; });
+    for (int seen = -1; seen != received.load();) {
+      seen = received.load();
+      if (done.wait_for(lock, kConsumerPatience, [&] { return last != Clock::time_point{}; })) break;
+    }
+    if (last == Clock::time_point{}) give_up(missing_records("whippet", received.load()));
   }
   print_cost("whippet", "consumer", settings, cost_before);
   const auto stats = consumer.stats();

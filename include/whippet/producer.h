@@ -93,7 +93,9 @@ struct ProducerOptions {
 };
 
 // Called once per record with where it was stored or why it failed (the
-// final outcome, after any re-sends of ProducerOptions::retry). Runs on
+// final outcome, after any re-sends of ProducerOptions::retry). The
+// reference is valid only during the call (the records of one delivery
+// report share one outcome object): copy what must outlive it. Runs on
 // the producer's delivery thread: keep it short. Exceptions it throws are
 // caught and logged. A record refused before it is queued (producer closed,
 // larger than max_record_bytes, buffer still full after buffer_full_timeout)

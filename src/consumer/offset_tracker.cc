@@ -35,9 +35,14 @@ void OffsetTracker::shrink_once_sparse() {
   // the poll thread, which allocated it). Judging by the moment instead
   // would shrink and grow again with every fetch of a steady stream, which
   // empties the window between fetches, and copy the window each time.
+  // The price: after a burst, a partition whose records then trickle in
+  // keeps the burst's ring (32 bytes an entry) for up to twice as many
+  // records as it holds.
   window_high_water_ = std::max(window_high_water_, count_ + 1);
   if (++window_pushes_ < ring_.size()) return;
-  if (window_high_water_ * 8 <= ring_.size()) return resize_ring(ring_.size() / 4);
+  if (window_high_water_ * 8 <= ring_.size()) {
+    return resize_ring(std::max(ring_.size() / 4, kInitialRing));
+  }
   window_pushes_ = 0;
   window_high_water_ = 0;
 }

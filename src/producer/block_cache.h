@@ -5,8 +5,8 @@
 // by a sender and freed by the delivery thread. Through malloc, each such
 // free would miss the sender's thread cache and lock the arena that both
 // threads use for everything else (librdkafka's messages too), on every
-// record. Here each thread keeps a small free list of its own, and whole
-// lists of kBatchBlocks move between threads under one lock.
+// record. Here each thread keeps a small free list of its own, and lists of
+// kBatchBlocks move between threads under one lock.
 //
 // Blocks are carved from slabs of kSlabBlocks, never from malloc one by one.
 // A block malloc'ed by a sender lands between librdkafka's messages, which
@@ -16,15 +16,16 @@
 // sending thread, a fifth of its CPU, with 1,000,000 records of 100 bytes).
 //
 // So blocks never go back to the heap: the cache keeps as many as were ever
-// in use at once, in this process, for this BlockSize (for PendingDelivery,
-// 64 bytes for each record that was in flight at the peak: 6.4 MB for a
-// producer whose 100,000-record buffer once filled). A thread's own list goes
-// to the shared cache when it exits. Under AddressSanitizer, cached blocks
-// are poisoned but for their first 8 bytes (the link to the next one), so a
-// use after release is still reported.
+// in use at once, in this process, for this BlockSize, rounded up to whole
+// slabs (for PendingDelivery, 64 bytes for each record that was in flight at
+// the peak: 6.4 MB for a producer whose 100,000-record buffer once filled),
+// and each thread holds up to kBatchBlocks of them in its own list, which
+// goes to the shared cache when the thread exits. Under AddressSanitizer,
+// cached blocks and the padding between blocks are poisoned, so a use after
+// release or an overflow into the next block is still reported.
 
+#include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <mutex>
 #include <new>
 #include <utility>
@@ -82,10 +83,8 @@ class BlockCache {
     bool empty() const noexcept { return head == nullptr; }
     void push(void* block) noexcept {
       ::new (block) void*(head);
-      // The link stays readable: LeakSanitizer ignores pointers in poisoned
-      // memory, and would report every cached block but the first as leaked.
-      WHIPPET_POISON_BLOCK(static_cast<char*>(block) + sizeof(void*),
-                           BlockSize - sizeof(void*));
+      // LeakSanitizer needs no readable links: the slabs are reachable.
+      WHIPPET_POISON_BLOCK(block, BlockSize);
       head = block;
       ++count;
     }
@@ -153,18 +152,28 @@ class BlockCache {
     void keep(FreeList list) noexcept { batches_.push_back(list); }
 
     void carve_slab() {
-      slabs_.reserve(slabs_.size() + 1);
-      batches_.reserve((slabs_.size() + 1) * kSlabBlocks / kBatchBlocks);
+      reserve_at_least(slabs_, slabs_.size() + 1);
+      reserve_at_least(batches_, (slabs_.size() + 1) * kSlabBlocks / kBatchBlocks);
       auto* slab = static_cast<char*>(
           ::operator new(kSlabBlocks * kStride, std::align_val_t{kAlignment}));
       slabs_.push_back(slab);
       for (std::size_t first = 0; first < kSlabBlocks; first += kBatchBlocks) {
         FreeList list;
         for (std::size_t index = first; index < first + kBatchBlocks; ++index) {
-          list.push(slab + index * kStride);
+          char* block = slab + index * kStride;
+          // Never used, so poisoned for good.
+          WHIPPET_POISON_BLOCK(block + BlockSize, kStride - BlockSize);
+          list.push(block);
         }
         keep(list);
       }
+    }
+
+    // Doubling when it grows, so that a peak of many slabs copies the
+    // vectors a few times, not once per slab.
+    template <class Vector>
+    static void reserve_at_least(Vector& vector, std::size_t size) {
+      if (size > vector.capacity()) vector.reserve(std::max(size, 2 * vector.capacity()));
     }
 
     std::mutex mutex_;

@@ -1,6 +1,7 @@
 #include "producer/pending_delivery.h"
 
 #include <exception>
+#include <string>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -35,8 +36,29 @@ void fulfil(std::promise<RecordMetadata>& promise, Outcome&& result) {
       promise.set_exception(std::make_exception_ptr(result.error()));
     }
   } catch (const std::exception& error) {
-    // Only possible when memory runs out while copying the outcome.
+    // Only possible when memory runs out while copying the outcome. The
+    // future still gets an Error rather than a broken promise, if the
+    // memory for it can be found.
     spdlog::error("cannot fulfil a delivery future: {}", error.what());
+    try {
+      promise.set_exception(std::make_exception_ptr(
+          Error(ErrorCode::kKafka,
+                std::string("cannot hand over the delivery outcome: ") + error.what())));
+    } catch (...) {
+      // Nothing left to try: the future then reports a broken promise.
+    }
+  }
+}
+
+// `Outcome` is Result<RecordMetadata>: moved into a future, or copied; a
+// callback gets a reference either way.
+template <class Outcome>
+void hand_over(std::variant<std::promise<RecordMetadata>, DeliveryCallback>& receiver,
+               Outcome&& result) {
+  if (auto* promise = std::get_if<std::promise<RecordMetadata>>(&receiver)) {
+    fulfil(*promise, std::forward<Outcome>(result));
+  } else {
+    invoke_callback(std::get<DeliveryCallback>(receiver), result);
   }
 }
 
@@ -65,19 +87,11 @@ void PendingDelivery::operator delete(void* block, std::size_t size) noexcept {
 }
 
 void PendingDelivery::complete(Result<RecordMetadata>&& result) noexcept {
-  if (auto* promise = std::get_if<std::promise<RecordMetadata>>(&outcome_)) {
-    fulfil(*promise, std::move(result));
-  } else {
-    invoke_callback(std::get<DeliveryCallback>(outcome_), result);
-  }
+  hand_over(outcome_, std::move(result));
 }
 
 void PendingDelivery::complete(const Result<RecordMetadata>& result) noexcept {
-  if (auto* promise = std::get_if<std::promise<RecordMetadata>>(&outcome_)) {
-    fulfil(*promise, result);
-  } else {
-    invoke_callback(std::get<DeliveryCallback>(outcome_), result);
-  }
+  hand_over(outcome_, result);
 }
 
 }  // namespace whippet::producer

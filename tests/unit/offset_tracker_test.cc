@@ -159,5 +159,27 @@ TEST(OffsetTrackerTest, ADrainedBacklogGivesBackItsMemory) {
   EXPECT_EQ(tracker.committable_position(), next);
 }
 
+TEST(OffsetTrackerTest, ShrinkingKeepsTheRecordsStillPendingAcrossTheRingsWrap) {
+  OffsetTracker tracker(0);
+  int64_t next = 0;
+  track_and_complete(tracker, next, 3000);
+  ASSERT_EQ(tracker.capacity(), 4096u);
+  // From here three records stay pending behind each new one while the ring
+  // shrinks (copying them) and its start wraps around.
+  for (int record = 0; record < 3 * 4096; ++record) {
+    tracker.track(next++);
+    if (next - 4 < 3000) continue;
+    ASSERT_TRUE(tracker.complete(next - 4));
+    ASSERT_EQ(tracker.committable_position(), next - 3);
+    ASSERT_EQ(tracker.pending(), 3u);
+  }
+  EXPECT_EQ(tracker.capacity(), 64u) << "shrunk to its first size, and no further";
+  ASSERT_TRUE(tracker.complete(next - 2));
+  EXPECT_EQ(tracker.completed_above_position(), std::vector<int64_t>{next - 2});
+  EXPECT_EQ(tracker.committable_position(), next - 3);
+  ASSERT_TRUE(tracker.complete(next - 3));
+  EXPECT_EQ(tracker.committable_position(), next - 1);
+}
+
 }  // namespace
 }  // namespace whippet::consumer
