@@ -144,11 +144,20 @@ TEST(OffsetTrackerTest, AStreamThatEmptiesTheWindowBetweenFetchesKeepsItsRoom) {
   EXPECT_EQ(tracker.committable_position(), next);
 }
 
-TEST(OffsetTrackerTest, ADrainedBacklogGivesBackItsMemory) {
-  OffsetTracker tracker(0);
+// A tracker whose window grew for a backlog, now handled.
+class DrainedBacklog : public ::testing::Test {
+ protected:
+  void drain(int records, std::size_t capacity) {
+    track_and_complete(tracker, next, records);
+    ASSERT_EQ(tracker.capacity(), capacity);
+  }
+
+  OffsetTracker tracker{0};
   int64_t next = 0;
-  track_and_complete(tracker, next, 10000);
-  ASSERT_EQ(tracker.capacity(), 16384u);
+};
+
+TEST_F(DrainedBacklog, GivesBackItsMemory) {
+  drain(10000, 16384);
   // One record at a time from here: a quarter at a time, once the window
   // stayed sparse for as many records as it holds (the first such stretch
   // starts after the one the backlog was in).
@@ -159,11 +168,8 @@ TEST(OffsetTrackerTest, ADrainedBacklogGivesBackItsMemory) {
   EXPECT_EQ(tracker.committable_position(), next);
 }
 
-TEST(OffsetTrackerTest, ShrinkingKeepsTheRecordsStillPendingAcrossTheRingsWrap) {
-  OffsetTracker tracker(0);
-  int64_t next = 0;
-  track_and_complete(tracker, next, 3000);
-  ASSERT_EQ(tracker.capacity(), 4096u);
+TEST_F(DrainedBacklog, ShrinkingKeepsTheRecordsStillPendingAcrossTheRingsWrap) {
+  drain(3000, 4096);
   // From here three records stay pending behind each new one while the ring
   // shrinks (copying them) and its start wraps around.
   for (int record = 0; record < 3 * 4096; ++record) {
