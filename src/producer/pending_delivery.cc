@@ -26,7 +26,6 @@ void invoke_callback(const DeliveryCallback& callback, const Result<RecordMetada
   }
 }
 
-// `Outcome` is Result<RecordMetadata>, moved from or copied.
 template <class Outcome>
 void fulfil(std::promise<RecordMetadata>& promise, Outcome&& result) {
   try {
