@@ -140,7 +140,11 @@ void delete_topics(const Settings& settings, const std::vector<std::string>& nam
 // nothing, and consumers would wait forever for records never written.
 [[noreturn]] void give_up(const std::string& why) {
   std::fprintf(stderr, "sdk_throughput: %s\n", why.c_str());
-  std::exit(1);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // Without running static destructors: librdkafka's threads, still
+  // running, log through spdlog, whose registry they would destroy.
+  std::_Exit(1);
 }
 
 // --- producers ---------------------------------------------------------------
@@ -182,12 +186,18 @@ double raw_produce(const Settings& settings, const std::string& topic) {
           RD_KAFKA_V_KEY(key.data(), key.size()),
           RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        failures.fetch_add(1);  // refused outright: never delivered
+        break;
+      }
       rd_kafka_poll(handle.get(), 10);  // serve delivery reports to make room
     }
     rd_kafka_poll(handle.get(), 0);
   }
-  rd_kafka_flush(handle.get(), 120000);
+  if (rd_kafka_flush(handle.get(), 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    give_up("raw producer: records still undelivered after 120 s");
+  }
   const double elapsed = seconds_since(start);
   print_cost("raw", "producer", settings, cost_before);
   if (failures.load() > 0) give_up("raw producer: " + std::to_string(failures.load()) + " failures");
@@ -219,7 +229,11 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
       if (!result.ok()) failures.fetch_add(1);
     });
   }
-  producer.flush(std::chrono::seconds(120));
+  try {
+    producer.flush(std::chrono::seconds(120));
+  } catch (const std::exception& error) {
+    give_up(std::string("whippet producer: ") + error.what());
+  }
   const double elapsed = seconds_since(start);
   print_cost("whippet", "producer", settings, cost_before);
   if (failures.load() > 0) {

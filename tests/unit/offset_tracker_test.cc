@@ -168,23 +168,29 @@ TEST_F(DrainedBacklog, GivesBackItsMemory) {
   EXPECT_EQ(tracker.committable_position(), next);
 }
 
-TEST_F(DrainedBacklog, ShrinkingKeepsTheRecordsStillPendingAcrossTheRingsWrap) {
-  drain(3000, 4096);
-  // From here three records stay pending behind each new one while the ring
-  // shrinks (copying them) and its start wraps around.
-  for (int record = 0; record < 3 * 4096; ++record) {
-    tracker.track(next++);
-    if (next - 4 < 3000) continue;
-    ASSERT_TRUE(tracker.complete(next - 4));
-    ASSERT_EQ(tracker.committable_position(), next - 3);
-    ASSERT_EQ(tracker.pending(), 3u);
-  }
-  EXPECT_EQ(tracker.capacity(), 64u) << "shrunk to its first size, and no further";
+TEST_F(DrainedBacklog, ShrinksWithRecordsPendingAcrossTheRingsEndButNotBelowItsFirstSize) {
+  drain(1500, 2048);
+  // Each new record leaves `lag` records pending behind it, the oldest
+  // completed first, until the ring has shrunk to `capacity`.
+  int64_t oldest_pending = next;
+  auto trickle = [&](int64_t lag, std::size_t capacity) {
+    for (int record = 0; tracker.capacity() > capacity; ++record) {
+      ASSERT_LT(record, 20000) << "the ring never shrank to " << capacity;
+      tracker.track(next++);
+      while (next - oldest_pending > lag) ASSERT_TRUE(tracker.complete(oldest_pending++));
+      ASSERT_EQ(tracker.committable_position(), oldest_pending);
+      ASSERT_EQ(tracker.pending(), static_cast<std::size_t>(next - oldest_pending));
+    }
+  };
+  trickle(3, 512);
+  // Twelve pending from here: when the 512-entry ring shrinks, they run
+  // across its end, and the copy must keep them in order.
+  trickle(12, 64);
+  // 128 shrinks to the first size, 64, not to a quarter.
+  EXPECT_EQ(tracker.capacity(), 64u);
   ASSERT_TRUE(tracker.complete(next - 2));
   EXPECT_EQ(tracker.completed_above_position(), std::vector<int64_t>{next - 2});
-  EXPECT_EQ(tracker.committable_position(), next - 3);
-  ASSERT_TRUE(tracker.complete(next - 3));
-  EXPECT_EQ(tracker.committable_position(), next - 1);
+  EXPECT_EQ(tracker.committable_position(), oldest_pending);
 }
 
 }  // namespace
