@@ -39,6 +39,10 @@ void PartitionState::dispatched(const std::vector<Record>& records) {
 bool PartitionState::begin(int64_t offset) {
   const auto now = handler_start::begin();
   std::lock_guard lock(mutex_);
+  return begin_locked(offset, now);
+}
+
+bool PartitionState::begin_locked(int64_t offset, Clock::time_point now) {
   if (!starting_allowed_) return false;
   running_.emplace_back(offset, now);
   return true;
@@ -55,6 +59,10 @@ bool PartitionState::begin(std::span<const Record> records) {
 
 bool PartitionState::complete(int64_t offset) {
   std::lock_guard lock(mutex_);
+  return complete_locked(offset);
+}
+
+bool PartitionState::complete_locked(int64_t offset) {
   erase_running_offset(running_, offset);
   const auto position_before = tracker_.committable_position();
   if (!fenced_) tracker_.complete(offset);
@@ -64,15 +72,9 @@ bool PartitionState::complete(int64_t offset) {
 PartitionState::Handover PartitionState::complete_then_begin(int64_t finished, int64_t next) {
   const auto now = handler_start::begin();
   std::lock_guard lock(mutex_);
-  erase_running_offset(running_, finished);
-  const auto position_before = tracker_.committable_position();
-  if (!fenced_) tracker_.complete(finished);
   Handover handover;
-  handover.wake = wake_after_completion(position_before);
-  if (starting_allowed_) {
-    running_.emplace_back(next, now);
-    handover.started = true;
-  }
+  handover.wake = complete_locked(finished);
+  handover.started = begin_locked(next, now);
   return handover;
 }
 

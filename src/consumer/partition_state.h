@@ -150,6 +150,8 @@ class PartitionState {
  private:
   // Under mutex_.
   bool below_resume_mark() const;
+  bool begin_locked(int64_t offset, Clock::time_point now);  // as begin()
+  bool complete_locked(int64_t offset);                       // as complete()
   bool wake_after_completion(int64_t position_before);
   void erase_running(std::span<const Record> records);
 
