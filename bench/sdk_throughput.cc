@@ -2,11 +2,15 @@
 // with the same properties, in the same run, on the same broker.
 //
 //   bench/sdk_throughput --brokers 127.0.0.1:9092 [--records 1000000] [--size 100]
-//                        [--partitions 8] [--rounds 2] [--only producer|consumer]
+//                        [--partitions 8] [--rounds 4] [--warm-up N]
+//                        [--only producer|consumer]
 //
 // Each side runs `rounds` times, alternating, and the best round of each
 // counts, so that a burst of noise on a shared machine hurts neither. The
 // sides take turns going first (raw in odd rounds: an even count is even).
+// An untimed warm-up round comes first: a broker fresh from its start runs
+// its first million records at half speed while the JVM compiles its hot
+// paths, which would land on whichever side met it.
 
 #include <atomic>
 #include <chrono>
@@ -42,25 +46,35 @@ struct Settings {
   int records = 1000000;
   int size = 100;
   int partitions = 8;
-  int rounds = 2;
+  int rounds = 4;
+  // Records each side sends and reads, untimed, before the first round; a
+  // negative value means as many as a round's.
+  int warm_up = -1;
   // "producer" or "consumer" runs that side alone (for perf stat); empty: both.
   std::string only;
+  // False in the warm-up round, which prints nothing.
+  bool report = true;
 };
 
 Settings parse(int argc, char** argv) {
   Settings settings;
   whippet::bench::BenchOptions options(
       "usage: sdk_throughput --brokers HOST:PORT [--records N] [--size BYTES] [--partitions N] "
-      "[--rounds N] [--only producer|consumer]\n"
+      "[--rounds N] [--warm-up N] [--only producer|consumer]\n"
+      "  --rounds: timed rounds per side, alternating who goes first (default 4; keep it even)\n"
+      "  --warm-up: records per side in an untimed first round (default: --records; 0: none)\n"
       "A real broker is needed: export WHIPPET_BROKERS=$(scripts/kafka start bench)",
       settings.brokers);
   options.add("--records", settings.records)
       .add("--size", settings.size)
       .add("--partitions", settings.partitions)
       .add("--rounds", settings.rounds)
+      .add("--warm-up", settings.warm_up)
       .add("--only", settings.only)
       .parse(argc, argv);
   if (settings.brokers.empty()) options.fail("no brokers");
+  if (settings.records <= 0 || settings.rounds <= 0) options.fail("--records and --rounds must be positive");
+  if (settings.warm_up < 0) settings.warm_up = settings.records;
   if (!settings.only.empty() && settings.only != "producer" && settings.only != "consumer") {
     options.fail("--only takes producer or consumer");
   }
@@ -89,6 +103,7 @@ struct ProcessCost {
 // the group.
 void print_cost(const char* side, const char* what, const Settings& settings,
                 const ProcessCost& before) {
+  if (!settings.report) return;
   const ProcessCost after;
   std::printf("  %s %s: %.2f us CPU and %.3f context switches per record (all threads%s)\n", side,
               what, (after.cpu_seconds - before.cpu_seconds) * 1e6 / settings.records,
@@ -220,12 +235,15 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
   }
   const ProcessCost cost_before;
   const auto start = Clock::now();
+  // One record object, as raw librdkafka's loop reuses its value buffer:
+  // the work per record is the same on both sides (a key made, the record
+  // copied into librdkafka).
+  whippet::ProducerRecord record;
+  record.topic = topic;
+  record.value = value;
   for (int i = 0; i < settings.records; ++i) {
-    whippet::ProducerRecord record;
-    record.topic = topic;
     record.key = std::to_string(i);
-    record.value = value;
-    producer.send(std::move(record), [&](const whippet::Result<whippet::RecordMetadata>& result) {
+    producer.send(record, [&](const whippet::Result<whippet::RecordMetadata>& result) {
       if (!result.ok()) failures.fetch_add(1);
     });
   }
@@ -329,7 +347,8 @@ double whippet_consume(const Settings& settings, const std::string& topic,
       std::lock_guard lock(mutex);
       first = Clock::now();
     }
-    if (count % (settings.records / 10) == 0 && std::getenv("WHIPPET_BENCH_TIMELINE")) {
+    if (settings.records >= 10 && count % (settings.records / 10) == 0 &&
+        std::getenv("WHIPPET_BENCH_TIMELINE")) {
       std::printf("  %d records after %.3f s\n", count, seconds_since(first));
     }
     if (count == settings.records + kWarmUpRecords) {
@@ -349,8 +368,10 @@ double whippet_consume(const Settings& settings, const std::string& topic,
   print_cost("whippet", "consumer", settings, cost_before);
   const auto stats = consumer.stats();
   consumer.close(std::chrono::seconds(10));
-  std::printf("  whippet consumer: %llu pauses by back-pressure\n",
-              static_cast<unsigned long long>(stats.pauses));
+  if (settings.report) {
+    std::printf("  whippet consumer: %llu pauses by back-pressure\n",
+                static_cast<unsigned long long>(stats.pauses));
+  }
   return settings.records / std::chrono::duration<double>(last - first).count();
 }
 
@@ -363,51 +384,80 @@ void print_ratio(const char* what, double best_raw, double best_whippet,
               whippet::bench::median(round_ratios));
 }
 
+// One round's four rates (records/s); a side that did not run stays 0.
+struct RoundRates {
+  double raw_produce = 0, whippet_produce = 0, raw_consume = 0, whippet_consume = 0;
+};
+
+RoundRates run_round(const Settings& settings, int round) {
+  const bool producers = settings.only != "consumer";
+  const bool consumers = settings.only != "producer";
+  const auto raw_topic = create_topic(settings, "bench-raw");
+  const auto whippet_topic = producers ? create_topic(settings, "bench-whippet") : "";
+  // Whoever goes second finds the broker still writing out the first's
+  // records, so the sides take turns going first.
+  const bool whippet_first = round % 2 == 0;
+  RoundRates rates;
+  if (producers && whippet_first) rates.whippet_produce = whippet_produce(settings, whippet_topic);
+  // The consumers read what the raw producer wrote, so it runs either way.
+  rates.raw_produce = raw_produce(settings, raw_topic);
+  if (producers && !whippet_first) rates.whippet_produce = whippet_produce(settings, whippet_topic);
+  if (consumers) {
+    // Both consumers read the same topic, each in a group of its own.
+    const auto whippet_group = raw_topic + "-whippet-group";
+    if (whippet_first) rates.whippet_consume = whippet_consume(settings, raw_topic, whippet_group);
+    rates.raw_consume = raw_consume(settings, raw_topic, raw_topic + "-raw-group");
+    if (!whippet_first) rates.whippet_consume = whippet_consume(settings, raw_topic, whippet_group);
+  }
+  delete_topics(settings, {raw_topic, whippet_topic});
+  return rates;
+}
+
+// Runs each side once, timing nothing, with progress on stderr.
+void warm_up(const Settings& settings) {
+  if (settings.warm_up == 0) return;
+  std::fprintf(stderr, "sdk_throughput: warming up the broker and both clients (%d records each)...\n",
+               settings.warm_up);
+  auto untimed = settings;
+  untimed.records = settings.warm_up;
+  untimed.report = false;
+  run_round(untimed, 1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto settings = parse(argc, argv);
   spdlog::set_level(spdlog::level::warn);
-  std::printf("sdk_throughput: %d records of %d bytes, %d partitions, best of %d rounds\n",
-              settings.records, settings.size, settings.partitions, settings.rounds);
+  std::printf("sdk_throughput: %d records of %d bytes, %d partitions, best of %d rounds "
+              "after a warm-up of %d\n",
+              settings.records, settings.size, settings.partitions, settings.rounds,
+              settings.warm_up);
+  warm_up(settings);
 
-  double best_raw_produce = 0, best_whippet_produce = 0;
-  double best_raw_consume = 0, best_whippet_consume = 0;
+  RoundRates best;
   // Each round's two sides ran back to back, under much the same load.
   std::vector<double> produce_ratios, consume_ratios;
-  const bool producers = settings.only != "consumer";
-  const bool consumers = settings.only != "producer";
   for (int round = 1; round <= settings.rounds; ++round) {
-    const auto raw_topic = create_topic(settings, "bench-raw");
-    const auto whippet_topic = producers ? create_topic(settings, "bench-whippet") : "";
-    // Whoever goes second finds the broker still writing out the first's
-    // records, so the sides take turns going first.
-    const bool whippet_first = round % 2 == 0;
-    double raw_p = 0, whippet_p = 0, raw_c = 0, whippet_c = 0;
-    if (producers && whippet_first) whippet_p = whippet_produce(settings, whippet_topic);
-    // The consumers read what the raw producer wrote, so it runs either way.
-    raw_p = raw_produce(settings, raw_topic);
-    if (producers && !whippet_first) whippet_p = whippet_produce(settings, whippet_topic);
-    if (consumers) {
-      // Both consumers read the same topic, each in a group of its own.
-      if (whippet_first) whippet_c = whippet_consume(settings, raw_topic, raw_topic + "-whippet-group");
-      raw_c = raw_consume(settings, raw_topic, raw_topic + "-raw-group");
-      if (!whippet_first) whippet_c = whippet_consume(settings, raw_topic, raw_topic + "-whippet-group");
-    }
-    delete_topics(settings, {raw_topic, whippet_topic});
+    const auto rates = run_round(settings, round);
     std::printf("round %d: produce raw %.0f/s whippet %.0f/s | consume raw %.0f/s whippet %.0f/s\n",
-                round, raw_p, whippet_p, raw_c, whippet_c);
+                round, rates.raw_produce, rates.whippet_produce, rates.raw_consume,
+                rates.whippet_consume);
     std::fflush(stdout);
-    produce_ratios.push_back(whippet_p / raw_p);
-    consume_ratios.push_back(whippet_c / raw_c);
-    best_raw_produce = std::max(best_raw_produce, raw_p);
-    best_whippet_produce = std::max(best_whippet_produce, whippet_p);
-    best_raw_consume = std::max(best_raw_consume, raw_c);
-    best_whippet_consume = std::max(best_whippet_consume, whippet_c);
+    produce_ratios.push_back(rates.whippet_produce / rates.raw_produce);
+    consume_ratios.push_back(rates.whippet_consume / rates.raw_consume);
+    best.raw_produce = std::max(best.raw_produce, rates.raw_produce);
+    best.whippet_produce = std::max(best.whippet_produce, rates.whippet_produce);
+    best.raw_consume = std::max(best.raw_consume, rates.raw_consume);
+    best.whippet_consume = std::max(best.whippet_consume, rates.whippet_consume);
   }
   // The best round of each side, and the median of the rounds' own ratios
   // (robust to one side's lucky or unlucky round).
-  if (producers) print_ratio("producer", best_raw_produce, best_whippet_produce, produce_ratios);
-  if (consumers) print_ratio("consumer", best_raw_consume, best_whippet_consume, consume_ratios);
+  if (settings.only != "consumer") {
+    print_ratio("producer", best.raw_produce, best.whippet_produce, produce_ratios);
+  }
+  if (settings.only != "producer") {
+    print_ratio("consumer", best.raw_consume, best.whippet_consume, consume_ratios);
+  }
   return 0;
 }

@@ -121,8 +121,11 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   // The future holds where the record was stored, or throws whippet::Error.
-  std::future<RecordMetadata> send(ProducerRecord record);
-  void send(ProducerRecord record, DeliveryCallback callback);
+  // librdkafka copies the record before send() returns, and the caller's
+  // record is left as it was: one record object may be changed and sent
+  // again in a loop without copying it per send.
+  std::future<RecordMetadata> send(const ProducerRecord& record);
+  void send(const ProducerRecord& record, DeliveryCallback callback);
 
   // Waits until every record sent so far has its outcome, records waiting
   // for a re-send (ProducerOptions::retry) included; throws kTimeout.

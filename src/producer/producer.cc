@@ -282,18 +282,20 @@ Producer::~Producer() {
   }
 }
 
-std::future<RecordMetadata> Producer::send(ProducerRecord record) {
-  // Inside a handler, the record continues the handled record's trace.
-  tracing::continue_current_trace(record.headers);
+std::future<RecordMetadata> Producer::send(const ProducerRecord& record) {
   std::promise<RecordMetadata> promise;
   auto future = promise.get_future();
-  impl_->submit(record, std::make_unique<producer::PendingDelivery>(std::move(promise)));
+  // Inside a handler, the record continues the handled record's trace.
+  std::optional<ProducerRecord> traced;
+  impl_->submit(tracing::continue_current_trace(record, traced),
+                std::make_unique<producer::PendingDelivery>(std::move(promise)));
   return future;
 }
 
-void Producer::send(ProducerRecord record, DeliveryCallback callback) {
-  tracing::continue_current_trace(record.headers);
-  impl_->submit(record, std::make_unique<producer::PendingDelivery>(std::move(callback)));
+void Producer::send(const ProducerRecord& record, DeliveryCallback callback) {
+  std::optional<ProducerRecord> traced;
+  impl_->submit(tracing::continue_current_trace(record, traced),
+                std::make_unique<producer::PendingDelivery>(std::move(callback)));
 }
 
 void Producer::flush(std::chrono::milliseconds timeout) {

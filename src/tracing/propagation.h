@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "whippet/record.h"
 #include "whippet/trace_context.h"
 
@@ -16,10 +18,18 @@ namespace whippet::tracing {
 // custom context header is added only if the record has no header of that key.
 void continue_trace(const TraceContext& current, Headers& headers);
 
-// The producer's hook, inline so that a send outside any handler costs one
-// thread_local read.
-inline void continue_current_trace(Headers& headers) {
-  if (const TraceContext* current = current_trace_context()) continue_trace(*current, headers);
+// The producer's hook: the record to send. Inside a handler that is a copy
+// of `record`, made in `traced`, continuing the handled record's trace;
+// outside one it is `record` itself, so that a send costs no copy and one
+// thread_local read. The caller's record is never changed, so one record
+// object can be sent again and again.
+inline const ProducerRecord& continue_current_trace(const ProducerRecord& record,
+                                                    std::optional<ProducerRecord>& traced) {
+  const TraceContext* current = current_trace_context();
+  if (current == nullptr) return record;
+  traced.emplace(record);
+  continue_trace(*current, traced->headers);
+  return *traced;
 }
 
 }  // namespace whippet::tracing

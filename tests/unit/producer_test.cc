@@ -174,6 +174,29 @@ TEST_F(ProducerTest, RoundTripKeepsHeadersNullsEmptiesZeroBytesPartitionAndTimes
   }
 }
 
+TEST_F(ProducerTest, OneRecordObjectChangedAndSentAgainArrivesAsEachSend) {
+  cluster_.create_topic(topic_, 1);
+  Producer producer(options());
+  Outcomes outcomes;
+  ProducerRecord record = record_for(topic_, "value");
+  record.headers = {{"h", "1"}};
+  constexpr int kRecords = 50;
+  for (int index = 0; index < kRecords; ++index) {
+    record.key = std::to_string(index);
+    producer.send(record, outcomes.callback());
+  }
+  // The caller's record is untouched by sending: still its own header only.
+  EXPECT_EQ(record.headers, (Headers{{"h", "1"}}));
+  ASSERT_TRUE(outcomes.wait_for(kRecords, 10s));
+  const auto records = read_records(cluster_.bootstrap_servers(), topic_, 1, kRecords, 20s);
+  ASSERT_EQ(records.size(), static_cast<std::size_t>(kRecords));
+  for (int index = 0; index < kRecords; ++index) {
+    EXPECT_EQ(records[index].key, std::optional<Bytes>(std::to_string(index)));
+    EXPECT_EQ(records[index].value, std::optional<Bytes>("value"));
+    EXPECT_EQ(records[index].headers, (Headers{{"h", "1"}}));
+  }
+}
+
 TEST_F(ProducerTest, RecordTooLargeFailsAtOnceNamingTopicAndSize) {
   auto producer_options = options();
   producer_options.max_record_bytes = 2000;

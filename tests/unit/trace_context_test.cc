@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -266,10 +267,32 @@ TEST(TracePropagationTest, ARecordWithItsOwnTraceparentIsLeftAsItIs) {
   EXPECT_EQ(headers, original);
 }
 
-TEST(TracePropagationTest, NothingIsAddedOutsideAContext) {
-  Headers headers = {{"content-type", "json"}};
-  tracing::continue_current_trace(headers);
-  EXPECT_EQ(headers.size(), 1u);
+TEST(TracePropagationTest, OutsideAContextTheRecordItselfIsSent) {
+  ProducerRecord record;
+  record.headers = {{"content-type", "json"}};
+  std::optional<ProducerRecord> traced;
+  const auto& sent = tracing::continue_current_trace(record, traced);
+  EXPECT_EQ(&sent, &record);
+  EXPECT_FALSE(traced.has_value());
+  EXPECT_EQ(record.headers.size(), 1u);
+}
+
+TEST(TracePropagationTest, InsideAContextACopyCarriesTheTraceAndTheRecordIsUntouched) {
+  ProducerRecord record;
+  record.topic = "t";
+  record.headers = {{"content-type", "json"}};
+  const auto context = TraceContext::new_root();
+  ScopedTraceContext scope(context);
+  std::optional<ProducerRecord> traced;
+  const auto& sent = tracing::continue_current_trace(record, traced);
+  ASSERT_TRUE(traced.has_value());
+  EXPECT_EQ(&sent, &*traced);
+  EXPECT_EQ(sent.topic, "t");
+  const auto continued = TraceContext::from_headers(sent.headers, {});
+  ASSERT_TRUE(continued);
+  EXPECT_EQ(continued->trace_id, context.trace_id);
+  // Sending the same record object again must not find an old traceparent.
+  EXPECT_EQ(record.headers, (Headers{{"content-type", "json"}}));
 }
 
 using testing::Inbox;
