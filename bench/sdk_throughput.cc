@@ -50,8 +50,8 @@ struct Settings {
   int size = 100;
   int partitions = 8;
   int rounds = 6;
-  // Records each side sends and reads, untimed, before the first round; a
-  // negative value means as many as a round's.
+  // Records each side sends and reads, untimed, before the first round; -1
+  // means as many as a round's.
   int warm_up = -1;
   // "producer" or "consumer" runs that side alone (for perf stat); empty: both.
   std::string only;
@@ -76,8 +76,15 @@ Settings parse(int argc, char** argv) {
       .add("--only", settings.only)
       .parse(argc, argv);
   if (settings.brokers.empty()) options.fail("no brokers");
-  if (settings.records <= 0 || settings.rounds <= 0) options.fail("--records and --rounds must be positive");
-  if (settings.warm_up < 0) settings.warm_up = settings.records;
+  if (settings.records <= 0 || settings.rounds <= 0 || settings.partitions <= 0) {
+    options.fail("--records, --rounds and --partitions must be positive");
+  }
+  if (settings.size < 0) options.fail("--size must not be negative");
+  if (settings.warm_up < -1) options.fail("--warm-up takes a record count, or 0 for none");
+  if (settings.warm_up == -1) settings.warm_up = settings.records;
+  if (settings.rounds % 2 != 0) {
+    std::fprintf(stderr, "sdk_throughput: warning: with an odd --rounds raw goes first once more\n");
+  }
   if (!settings.only.empty() && settings.only != "producer" && settings.only != "consumer") {
     options.fail("--only takes producer or consumer");
   }
@@ -166,11 +173,12 @@ void delete_topics(const Settings& settings, const std::vector<std::string>& nam
 }
 
 // --- producers ---------------------------------------------------------------
-// Each producer first sends one record and waits for it, untimed: a new
-// client fetches the topic's metadata and an idempotent producer id, and the
-// broker may answer "coordinator load in progress" and keep it waiting a
-// second, which would otherwise land on whichever side met it.
-constexpr int kWarmUpRecords = 1;
+// Each producer first sends one record and waits for it, untimed (a priming
+// record, apart from the --warm-up round): a new client fetches the topic's
+// metadata and an idempotent producer id, and the broker may answer
+// "coordinator load in progress" and keep it waiting a second, which would
+// otherwise land on whichever side met it.
+constexpr int kPrimingRecords = 1;
 
 void raw_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   if (message->err) static_cast<std::atomic<int>*>(opaque)->fetch_add(1);
@@ -192,7 +200,7 @@ double raw_produce(const Settings& settings, const std::string& topic) {
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
   if (warm_up != RD_KAFKA_RESP_ERR_NO_ERROR ||
       rd_kafka_flush(handle.get(), 120000) != RD_KAFKA_RESP_ERR_NO_ERROR || failures.load() > 0) {
-    give_up("raw producer: the warm-up record was not delivered to " + topic);
+    give_up("raw producer: the priming record was not delivered to " + topic);
   }
   const ProcessCost cost_before;
   const auto start = Clock::now();
@@ -228,13 +236,13 @@ double whippet_produce(const Settings& settings, const std::string& topic) {
   whippet::Producer producer(options);
   std::atomic<int> failures{0};
   const std::string value(static_cast<std::size_t>(settings.size), 'x');
-  whippet::ProducerRecord warm_up;
-  warm_up.topic = topic;
-  warm_up.value = value;
+  whippet::ProducerRecord priming;
+  priming.topic = topic;
+  priming.value = value;
   try {
-    producer.send(std::move(warm_up)).get();
+    producer.send(priming).get();
   } catch (const std::exception& error) {
-    give_up(std::string("whippet producer: the warm-up record failed: ") + error.what());
+    give_up(std::string("whippet producer: the priming record failed: ") + error.what());
   }
   const ProcessCost cost_before;
   const auto start = Clock::now();
@@ -301,7 +309,7 @@ double raw_consume(const Settings& settings, const std::string& topic, const std
   // would slow the baseline.
   int received_when_idle = -1;
   Clock::time_point idle_since{};
-  while (received < settings.records + kWarmUpRecords) {
+  while (received < settings.records + kPrimingRecords) {
     whippet::kafka::MessageHandle message(rd_kafka_consumer_poll(handle.get(), 1000));
     if (!message || message->err) {
       if (received != received_when_idle) {
@@ -350,11 +358,11 @@ double whippet_consume(const Settings& settings, const std::string& topic,
       std::lock_guard lock(mutex);
       first = Clock::now();
     }
-    if (settings.records >= 10 && count % (settings.records / 10) == 0 &&
+    if (settings.report && settings.records >= 10 && count % (settings.records / 10) == 0 &&
         std::getenv("WHIPPET_BENCH_TIMELINE")) {
       std::printf("  %d records after %.3f s\n", count, seconds_since(first));
     }
-    if (count == settings.records + kWarmUpRecords) {
+    if (count == settings.records + kPrimingRecords) {
       std::lock_guard lock(mutex);
       last = Clock::now();
       done.notify_all();
@@ -424,7 +432,8 @@ void warm_up(const Settings& settings) {
   auto untimed = settings;
   untimed.records = settings.warm_up;
   untimed.report = false;
-  run_round(untimed, 1);
+  // Round 0: Whippet first, then raw first in round 1, and so on.
+  run_round(untimed, 0);
 }
 
 }  // namespace
@@ -436,6 +445,7 @@ int main(int argc, char** argv) {
               "after a warm-up of %d\n",
               settings.records, settings.size, settings.partitions, settings.rounds,
               settings.warm_up);
+  std::fflush(stdout);  // before the warm-up's progress on stderr
   warm_up(settings);
 
   RoundRates best;

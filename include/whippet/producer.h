@@ -123,7 +123,9 @@ class Producer {
   // The future holds where the record was stored, or throws whippet::Error.
   // librdkafka copies the record before send() returns, and the caller's
   // record is left as it was: one record object may be changed and sent
-  // again in a loop without copying it per send.
+  // again in a loop, copied by nothing but librdkafka. (Inside a handler, a
+  // record without its own traceparent continues the handled record's
+  // trace: its headers are then copied to add the trace's.)
   std::future<RecordMetadata> send(const ProducerRecord& record);
   void send(const ProducerRecord& record, DeliveryCallback callback);
 

@@ -18,8 +18,9 @@
 // So blocks never go back to the heap: the cache keeps as many as were ever
 // in use at once, in this process, for this BlockSize, rounded up to whole
 // slabs (for PendingDelivery, 64 bytes for each record that was in flight at
-// the peak: 6.4 MB for a producer whose 100,000-record buffer once filled),
-// and each thread holds up to kBatchBlocks of them in its own list, which
+// the peak, plus 8 to 16 for its address in the shared cache's lists: about
+// 7.5 MB for a producer whose 100,000-record buffer once filled), and each
+// thread holds up to kBatchBlocks of them in its own list, which
 // goes to the shared cache when the thread exits. Under AddressSanitizer,
 // cached blocks and the padding between blocks are poisoned, so a use after
 // release or an overflow into the next block is still reported.

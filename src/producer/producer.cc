@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -39,10 +40,32 @@ constexpr std::chrono::milliseconds kDestructorCloseTimeout{30000};
 // thread is destroying (freeing thousands of records takes milliseconds).
 constexpr std::chrono::milliseconds kDestroyerWait{100};
 
-std::size_t record_bytes(const ProducerRecord& record) {
-  std::size_t size = (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
-  for (const auto& header : record.headers) {
+std::size_t key_and_value_bytes(const ProducerRecord& record) {
+  return (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
+}
+
+// `headers` are the ones to send, which may differ from the record's own
+// (see tracing::continue_current_trace).
+std::size_t record_bytes(const ProducerRecord& record, const Headers& headers) {
+  std::size_t size = key_and_value_bytes(record);
+  for (const auto& header : headers) {
     size += header.key.size() + (header.value ? header.value->size() : 0);
+  }
+  return size;
+}
+
+// The same for a record whose headers are already librdkafka's.
+std::size_t record_bytes(const ProducerRecord& record, const rd_kafka_headers_t* headers) {
+  std::size_t size = key_and_value_bytes(record);
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t value_size = 0;
+  for (std::size_t index = 0;
+       headers != nullptr &&
+       rd_kafka_header_get_all(headers, index, &name, &value, &value_size) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++index) {
+    size += std::strlen(name) + value_size;
   }
   return size;
 }
@@ -128,7 +151,7 @@ void Producer::Impl::reject(std::unique_ptr<producer::PendingDelivery> pending,
   tracker.finish();
 }
 
-void Producer::Impl::submit(const ProducerRecord& record,
+void Producer::Impl::submit(const ProducerRecord& record, const Headers& headers_to_send,
                             std::unique_ptr<producer::PendingDelivery> pending) {
   // Read only when someone collects metrics: the clock is not free.
   if (options.metrics.enabled()) pending->set_send_time(Clock::now());
@@ -137,7 +160,7 @@ void Producer::Impl::submit(const ProducerRecord& record,
              Error(ErrorCode::kInvalidArgument, "cannot send a record without a topic"));
     return;
   }
-  if (const auto size = record_bytes(record); size > options.max_record_bytes) {
+  if (const auto size = record_bytes(record, headers_to_send); size > options.max_record_bytes) {
     complete(*pending, record.topic,
              record_too_large(record.topic, size, options.max_record_bytes));
     return;
@@ -145,7 +168,7 @@ void Producer::Impl::submit(const ProducerRecord& record,
   // Converted before counting the record, so that a failure here cannot
   // leave the in-flight count wrong.
   kafka::HeadersHandle headers;
-  if (!record.headers.empty()) headers = kafka::to_kafka_headers(record.headers);
+  if (!headers_to_send.empty()) headers = kafka::to_kafka_headers(headers_to_send);
   if (!tracker.try_start()) {
     complete(*pending, record.topic, shutdown_error(record.topic));
     return;
@@ -233,7 +256,7 @@ void Producer::Impl::enqueue(const ProducerRecord& record, kafka::HeadersHandle 
       // librdkafka counts framing too, so this can trigger just under the limit.
       return reject(std::move(pending), record.topic,
                     Error(ErrorCode::kRecordTooLarge,
-                          "record of " + std::to_string(record_bytes(record)) +
+                          "record of " + std::to_string(record_bytes(record, headers.get())) +
                               " bytes for topic " + record.topic +
                               " is too large once framed: " + rd_kafka_error_string(error.get()),
                           ErrorContext::of_topic(record.topic)));
@@ -286,15 +309,15 @@ std::future<RecordMetadata> Producer::send(const ProducerRecord& record) {
   std::promise<RecordMetadata> promise;
   auto future = promise.get_future();
   // Inside a handler, the record continues the handled record's trace.
-  std::optional<ProducerRecord> traced;
-  impl_->submit(tracing::continue_current_trace(record, traced),
+  std::optional<Headers> traced;
+  impl_->submit(record, tracing::continue_current_trace(record.headers, traced),
                 std::make_unique<producer::PendingDelivery>(std::move(promise)));
   return future;
 }
 
 void Producer::send(const ProducerRecord& record, DeliveryCallback callback) {
-  std::optional<ProducerRecord> traced;
-  impl_->submit(tracing::continue_current_trace(record, traced),
+  std::optional<Headers> traced;
+  impl_->submit(record, tracing::continue_current_trace(record.headers, traced),
                 std::make_unique<producer::PendingDelivery>(std::move(callback)));
 }
 

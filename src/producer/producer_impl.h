@@ -32,7 +32,10 @@ struct Producer::Impl {
   explicit Impl(ProducerOptions producer_options);
   ~Impl();
 
-  void submit(const ProducerRecord& record, std::unique_ptr<producer::PendingDelivery> pending);
+  // `headers_to_send` replace the record's own (trace propagation adds to a
+  // copy of them).
+  void submit(const ProducerRecord& record, const Headers& headers_to_send,
+              std::unique_ptr<producer::PendingDelivery> pending);
   // Sends a record whose back-off has passed again (the scheduler's thread).
   void send_again(producer::Resend&& resend) noexcept;
   void close(std::chrono::milliseconds timeout);

@@ -12,8 +12,10 @@ bool has_key(const Headers& headers, const std::string& key) {
 
 }  // namespace
 
+bool has_traceparent(const Headers& headers) { return has_key(headers, "traceparent"); }
+
 void continue_trace(const TraceContext& current, Headers& headers) {
-  if (has_key(headers, "traceparent")) return;
+  if (has_traceparent(headers)) return;
   TraceContext child = current.child();
   std::erase_if(child.context_headers,
                 [&headers](const Header& header) { return has_key(headers, header.key); });

@@ -18,17 +18,22 @@ namespace whippet::tracing {
 // custom context header is added only if the record has no header of that key.
 void continue_trace(const TraceContext& current, Headers& headers);
 
-// The producer's hook: the record to send. Inside a handler that is a copy
-// of `record`, made in `traced`, continuing the handled record's trace;
-// outside one it is `record` itself, so that a send costs no copy and one
-// thread_local read. The caller's record is never changed, so one record
-// object can be sent again and again.
-inline const ProducerRecord& continue_current_trace(const ProducerRecord& record,
-                                                    std::optional<ProducerRecord>& traced) {
+// True when `headers` hold a traceparent: continue_trace leaves them as
+// they are.
+bool has_traceparent(const Headers& headers);
+
+// The producer's hook: the headers to send with a record whose own are
+// `headers`. Inside a handler, unless the record has its own traceparent,
+// that is a copy of them, made in `traced`, continuing the handled record's
+// trace; otherwise `headers` themselves, so that a send costs one
+// thread_local read and no copy. The caller's record is never changed, so
+// one record object can be sent again and again.
+inline const Headers& continue_current_trace(const Headers& headers,
+                                             std::optional<Headers>& traced) {
   const TraceContext* current = current_trace_context();
-  if (current == nullptr) return record;
-  traced.emplace(record);
-  continue_trace(*current, traced->headers);
+  if (current == nullptr || has_traceparent(headers)) return headers;
+  traced.emplace(headers);
+  continue_trace(*current, *traced);
   return *traced;
 }
 

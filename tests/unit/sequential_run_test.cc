@@ -23,6 +23,8 @@ class SequentialRunTest : public ::testing::Test {
       if (record.offset == abandon_at_) throw RecordAbandoned("interrupted");
     };
     context_.counters = &counters_;
+    // No retry policy: these handlers succeed or throw RecordAbandoned,
+    // which never reaches one.
     context_.wake_poll_thread = [this] { ++wakes_; };
     partition_.dispatched(records_);
   }
@@ -59,9 +61,7 @@ TEST_F(SequentialRunTest, EachRecordCompletesWhenTheNextBeginsAndTheLastOnFinish
   EXPECT_EQ(position(), 13);
   EXPECT_EQ(handled_, (std::vector<int64_t>{10, 11, 12}));
   EXPECT_EQ(counters_.records_handled.load(), 3u);
-
-  run.finish();  // nothing left: a second finish changes nothing
-  EXPECT_EQ(position(), 13);
+  EXPECT_EQ(wakes_, 0) << "nothing paused or draining: the poll thread sleeps on";
 }
 
 TEST_F(SequentialRunTest, TheLastRecordCompletesWhenTheRunEnds) {
@@ -81,8 +81,10 @@ TEST_F(SequentialRunTest, ARevokeBetweenRecordsCompletesTheHandledOneAndRunsNoMo
   run.run(records_[2]);
   EXPECT_EQ(handled_, (std::vector<int64_t>{10})) << "a revoked partition's records go unhandled";
   EXPECT_EQ(position(), 11) << "the record handled before the revoke is committed";
+  EXPECT_EQ(wakes_, 1) << "completing the last running record ends the drain the poll thread waits for";
   run.finish();
   EXPECT_EQ(position(), 11);
+  EXPECT_EQ(wakes_, 1) << "nothing was left to complete";
 }
 
 TEST_F(SequentialRunTest, AnAbandonedRecordIsNeverCompleted) {
@@ -95,6 +97,9 @@ TEST_F(SequentialRunTest, AnAbandonedRecordIsNeverCompleted) {
   run.finish();
   EXPECT_EQ(handled_, (std::vector<int64_t>{10, 11, 12}));
   EXPECT_EQ(position(), 11) << "11 stays pending, so nothing after it may be committed";
+  EXPECT_EQ(partition_.progress().handled_above, (std::vector<int64_t>{12}))
+      << "12 completed after the abandoned record";
+  EXPECT_EQ(counters_.records_handled.load(), 2u);
 }
 
 }  // namespace
