@@ -57,6 +57,9 @@ struct Settings {
   std::string only;
   // False in the warm-up round, which prints nothing.
   bool report = true;
+
+  bool runs_producers() const { return only != "consumer"; }
+  bool runs_consumers() const { return only != "producer"; }
 };
 
 Settings parse(int argc, char** argv) {
@@ -194,11 +197,11 @@ double raw_produce(const Settings& settings, const std::string& topic) {
   rd_kafka_conf_set_opaque(conf.get(), &failures);
   auto handle = whippet::kafka::create_client(RD_KAFKA_PRODUCER, std::move(conf));
   const std::string value(static_cast<std::size_t>(settings.size), 'x');
-  const auto warm_up = rd_kafka_producev(
+  const auto priming = rd_kafka_producev(
       handle.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-  if (warm_up != RD_KAFKA_RESP_ERR_NO_ERROR ||
+  if (priming != RD_KAFKA_RESP_ERR_NO_ERROR ||
       rd_kafka_flush(handle.get(), 120000) != RD_KAFKA_RESP_ERR_NO_ERROR || failures.load() > 0) {
     give_up("raw producer: the priming record was not delivered to " + topic);
   }
@@ -401,8 +404,8 @@ struct RoundRates {
 };
 
 RoundRates run_round(const Settings& settings, int round) {
-  const bool producers = settings.only != "consumer";
-  const bool consumers = settings.only != "producer";
+  const bool producers = settings.runs_producers();
+  const bool consumers = settings.runs_consumers();
   const auto raw_topic = create_topic(settings, "bench-raw");
   const auto whippet_topic = producers ? create_topic(settings, "bench-whippet") : "";
   // Whoever goes second finds the broker still writing out the first's
@@ -466,10 +469,10 @@ int main(int argc, char** argv) {
   }
   // The median of the rounds' own ratios (robust to one side's lucky or
   // unlucky round), and the best round of each side.
-  if (settings.only != "consumer") {
+  if (settings.runs_producers()) {
     print_ratio("producer", best.raw_produce, best.whippet_produce, produce_ratios);
   }
-  if (settings.only != "producer") {
+  if (settings.runs_consumers()) {
     print_ratio("consumer", best.raw_consume, best.whippet_consume, consume_ratios);
   }
   return 0;
